@@ -1,0 +1,48 @@
+# Maintainers' habits. `make test` is the one command that runs every test (CI runs it).
+GO       ?= go
+ADAPTERS ?= node
+FROM     ?=
+BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
+
+.PHONY: all build zastro test test-unit test-node test-cloudflare bench reset pack clean
+
+all: build
+
+bin/zastro: $(shell find . -name '*.go' -not -path './astro-upstream/*') go.mod go.sum
+	$(GO) build -o bin/zastro ./cmd/zastro
+
+zastro: bin/zastro
+
+## build: generate packages/<adapter> (from the submodule when initialised, else npm at the newest supported version)
+build: bin/zastro
+	./bin/zastro build $(ADAPTERS) $(BUILD_FLAGS)
+
+## pack: npm tarballs of the built packages
+pack: bin/zastro
+	./bin/zastro pack
+
+## test: every test: vet, unit tests, contract checks and the end-to-end suites
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 80m ./...
+
+## test-unit: everything but the end-to-end suites (fast developer loop)
+test-unit:
+	$(GO) test -short -count=1 ./...
+
+## test-node: the Node adapter's end-to-end suite
+test-node:
+	$(GO) test -count=1 -timeout 60m -run 'TestNode' -v ./e2e/
+
+## test-cloudflare: the Cloudflare adapter's end-to-end suite
+test-cloudflare:
+	$(GO) test -count=1 -timeout 60m -run 'TestCloudflare' -v ./e2e/
+
+## bench: build-stage benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./build/ ./transform/
+
+## reset: move the submodule back to the recorded commit and drop generated output
+reset: bin/zastro
+	-./bin/zastro upstream reset
+	rm -rf packages bin

@@ -1,0 +1,283 @@
+// Package build is the assemble stage of zastro: it takes an upstream adapter
+// snapshot, applies the adapter's recipe, adds the WebSocket runtime, compiles
+// TypeScript file by file with esbuild, rewrites package.json and writes the
+// generated npm package atomically.
+//
+//	res := build.Run(ctx, build.Options{
+//		Adapter: "node",
+//		Source:  &upstream.Npm{Version: "11.1.6"},
+//		Out:     "packages",
+//	})
+//	for _, m := range res.Errors {
+//		fmt.Fprintln(os.Stderr, m)
+//	}
+//
+// Problems are data: Result.Errors holds messages that point at the upstream
+// file, line and column a recipe expected to change.
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/zastro-dev/zastro/templates"
+	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/upstream"
+	"github.com/zastro-dev/zastro/versioning"
+)
+
+// Options says what to build and where.
+type Options struct {
+	Adapter string          // "node" or "cloudflare"
+	Source  upstream.Source // where the upstream adapter comes from
+	Out     string          // the package is written to Out/<adapter>; "" writes nothing
+	Version string          // the package version; "" computes it (see package versioning)
+	// Types supplies upstream's type declarations when the snapshot has only
+	// TypeScript sources (a git checkout). nil takes them from the npm tarball
+	// of the same adapter version.
+	Types    func(ctx context.Context, a upstream.Adapter, version string) (*upstream.Snapshot, error)
+	NpmCache string    // cache folder for the default Types lookup
+	Progress io.Writer // progress lines; nil is silent
+}
+
+// Result is what a build produced.
+type Result struct {
+	Name       string // npm package name
+	Version    string
+	Dir        string // where it was written ("" when Options.Out is "")
+	Provenance upstream.Provenance
+	Files      map[string][]byte // the package's files by slash path
+	Before     map[string][]byte // upstream files that the recipe changed, as upstream has them
+	After      map[string][]byte // the same files after the recipe
+	Changes    []transform.Change
+	Errors     []transform.Message
+}
+
+// Failed reports whether the build has errors.
+func (r Result) Failed() bool { return len(r.Errors) > 0 }
+
+// Run builds one package and, when Options.Out is set and nothing failed,
+// writes it.
+func Run(ctx context.Context, opts Options) Result {
+	res := Assemble(ctx, opts)
+	if res.Failed() || opts.Out == "" {
+		return res
+	}
+	dir := path.Join(opts.Out, opts.Adapter)
+	if err := WriteDir(dir, res.Files); err != nil {
+		res.Errors = append(res.Errors, transform.Message{Text: err.Error()})
+		return res
+	}
+	res.Dir = dir
+	return res
+}
+
+// Assemble computes a package in memory without writing it.
+func Assemble(ctx context.Context, opts Options) Result {
+	var res Result
+	fail := func(format string, args ...any) Result {
+		res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf(format, args...)})
+		return res
+	}
+	ad, err := upstream.LookupAdapter(opts.Adapter)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if opts.Source == nil {
+		return fail("%s: no upstream source", ad.Name)
+	}
+	recipe, err := transform.RecipeFor(ad.Name)
+	if err != nil {
+		return fail("%v", err)
+	}
+	res.Name = recipe.NewPackage
+	snap, err := opts.Source.Load(ctx, ad)
+	if err != nil {
+		return fail("%v", err)
+	}
+	prov := snap.Provenance
+	res.Provenance = prov
+	progress(opts.Progress, "transforming %s@%s (%s)", ad.Package, prov.Version, prov.Source)
+
+	tr := transform.Apply(recipe, transform.Input{Adapter: ad.Name, Version: prov.Version, Files: snap.Files})
+	if len(tr.Errors) > 0 {
+		res.Errors = tr.Errors
+		return res
+	}
+	res.Changes = tr.Changes
+	res.Before, res.After = changedFiles(snap.Files, tr.Files, tr.Changes)
+
+	pkg, ok := tr.Files["package.json"]
+	if !ok {
+		return fail("%s@%s: the snapshot has no package.json", ad.Package, prov.Version)
+	}
+	if prov.AstroVersion == "" {
+		av, err := astroVersionOf(prov, pkg)
+		if err != nil {
+			return fail("%s@%s: %v", ad.Package, prov.Version, err)
+		}
+		prov.AstroVersion = av
+		res.Provenance = prov
+	}
+	res.Version = opts.Version
+	if res.Version == "" {
+		if prov.Commit != "" {
+			res.Version, err = versioning.FromCommit(prov.AstroVersion, prov.Commit)
+		} else {
+			res.Version, err = versioning.FromNpm(prov.AstroVersion, ad.Name, prov.Version)
+		}
+		if err != nil {
+			return fail("%s@%s: version: %v", ad.Package, prov.Version, err)
+		}
+	} else if _, err := versioning.Parse(res.Version); err != nil {
+		return fail("--version of the package: %v", err)
+	}
+
+	files := map[string][]byte{}
+	var msgs []transform.Message
+	hasSrc := false
+	for p, b := range tr.Files {
+		switch {
+		case strings.HasPrefix(p, "src/") && isCompiled(p):
+			hasSrc = true
+			js, errs := compileTS(p, b)
+			msgs = append(msgs, errs...)
+			files[jsName(p)] = js
+		case strings.HasPrefix(p, "dist/"):
+			files[p] = b
+		case p == "LICENSE" || p == "README.md":
+			// rewritten below
+		}
+	}
+	if len(msgs) > 0 {
+		res.Errors = msgs
+		return res
+	}
+	if hasSrc {
+		types := opts.Types
+		if types == nil {
+			types = npmTypes(opts.NpmCache, opts.Progress)
+		}
+		ts, err := types(ctx, ad, prov.Version)
+		if err != nil {
+			return fail("%s@%s: type declarations: %v", ad.Package, prov.Version, err)
+		}
+		n := 0
+		for p, b := range ts.Files {
+			if strings.HasPrefix(p, "dist/") && strings.HasSuffix(p, ".d.ts") {
+				files[p] = b
+				n++
+			}
+		}
+		if n == 0 {
+			return fail("%s@%s: type declarations: the types source has no dist/*.d.ts", ad.Package, prov.Version)
+		}
+	}
+
+	// The WebSocket runtime.
+	rt, err := templates.Files(ad.Name)
+	if err != nil {
+		return fail("%v", err)
+	}
+	for p, b := range rt {
+		if !isCompiled(p) {
+			continue
+		}
+		js, errs := compileTS("templates/"+p, b)
+		msgs = append(msgs, errs...)
+		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = js
+	}
+	if len(msgs) > 0 {
+		res.Errors = msgs
+		return res
+	}
+	dts, err := templates.Types(ad.Name)
+	if err != nil {
+		return fail("%v", err)
+	}
+	for p, b := range dts {
+		files["dist/"+p] = b
+	}
+	if err := linkTypes(files, dts); err != nil {
+		return fail("%s@%s: %v", ad.Package, prov.Version, err)
+	}
+
+	pj, err := packageJSON(pkg, pkgInfo{
+		Upstream:    ad.Package,
+		Name:        recipe.NewPackage,
+		Version:     res.Version,
+		Prov:        prov,
+		Workspace:   snap.Workspace,
+		RuntimeDeps: templates.Dependencies(ad.Name),
+	})
+	if err != nil {
+		return fail("%s@%s: %v", ad.Package, prov.Version, err)
+	}
+	files["package.json"] = pj
+	files["LICENSE"] = license(snap.Files["LICENSE"], ad.Package, pj)
+	files["NOTICE.md"] = notice(ad.Package, recipe.NewPackage, res.Version, prov, res.Changes)
+	files["README.md"] = readme(ad, recipe.NewPackage, res.Version, prov)
+	res.Files = files
+	return res
+}
+
+// linkTypes makes the package's main declaration file load the runtime's
+// declarations, so that importing the adapter brings App.Locals' new members.
+func linkTypes(files map[string][]byte, dts map[string][]byte) error {
+	const index = "dist/index.d.ts"
+	b, ok := files[index]
+	if !ok {
+		return fmt.Errorf("no %s to attach the WebSocket types to", index)
+	}
+	var refs strings.Builder
+	for _, p := range sortedBytesKeys(dts) {
+		if strings.HasSuffix(p, "env.d.ts") {
+			fmt.Fprintf(&refs, "/// <reference path=\"./%s\" />\n", p)
+		}
+	}
+	if refs.Len() == 0 {
+		return fmt.Errorf("the runtime templates have no env.d.ts")
+	}
+	if strings.HasPrefix(string(b), refs.String()) {
+		return nil
+	}
+	files[index] = append([]byte(refs.String()), b...)
+	return nil
+}
+
+// npmTypes fetches the published tarball of the same adapter version: its
+// declarations are upstream's own compiler output for that source.
+func npmTypes(cache string, progress io.Writer) func(context.Context, upstream.Adapter, string) (*upstream.Snapshot, error) {
+	return func(ctx context.Context, a upstream.Adapter, version string) (*upstream.Snapshot, error) {
+		src := &upstream.Npm{Version: version, CacheDir: cache, Progress: progress}
+		return src.Load(ctx, a)
+	}
+}
+
+func changedFiles(before, after map[string][]byte, changes []transform.Change) (map[string][]byte, map[string][]byte) {
+	b, a := map[string][]byte{}, map[string][]byte{}
+	for _, c := range changes {
+		b[c.File] = before[c.File]
+		a[c.File] = after[c.File]
+	}
+	return b, a
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}
+
+func sortedBytesKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/upstream"
+)
+
+// submodulePath is where the project records the astro monorepo.
+const submodulePath = "astro-upstream"
+
+// defaultVersions are the adapter versions built from npm when no upstream
+// checkout is present: the newest ones the recipes are known to support.
+var defaultVersions = map[string]string{
+	"node":       "11.1.6",
+	"cloudflare": "14.3.3",
+}
+
+// sourceFlags are the flags that choose an upstream, shared by build and diff.
+type sourceFlags struct {
+	from, ref, version, repo, dir string
+}
+
+func (s *sourceFlags) register(fsFlags interface {
+	StringVar(*string, string, string, string)
+}) {
+	fsFlags.StringVar(&s.from, "from", "", "upstream source: git, npm or dir (default: the astro-upstream submodule when initialised, else npm)")
+	fsFlags.StringVar(&s.ref, "ref", "", "git: tag, branch or commit (default: the commit the submodule records, or HEAD of --repo)")
+	fsFlags.StringVar(&s.version, "version", "", "npm: exact adapter version, e.g. 11.1.6 (default: the newest supported)")
+	fsFlags.StringVar(&s.repo, "repo", "", "git: path or URL of the astro repository (default: ./"+submodulePath+")")
+	fsFlags.StringVar(&s.dir, "dir", "", "dir: folder of an adapter package")
+}
+
+// source picks the upstream for one adapter.
+func (s *sourceFlags) source(e *env, adapter string, multi bool) (upstream.Source, error) {
+	from := s.from
+	sub := filepath.Join(e.dir, submodulePath)
+	if from == "" {
+		switch {
+		case s.repo != "" || s.ref != "":
+			from = "git"
+		case s.dir != "":
+			from = "dir"
+		case s.version != "":
+			from = "npm"
+		case submoduleInitialised(sub):
+			from = "git"
+		default:
+			from = "npm"
+			fmt.Fprintf(e.stderr, "zastro: no %s checkout here; building %s from npm at %s (the newest supported version)\n", submodulePath, adapter, defaultVersions[adapter])
+		}
+	}
+	cache := cacheDir(e)
+	switch from {
+	case "npm":
+		if s.repo != "" || s.ref != "" || s.dir != "" {
+			return nil, usagef("--repo, --ref and --dir do not apply to --from npm")
+		}
+		v := s.version
+		if v == "" {
+			v = defaultVersions[adapter]
+		} else if multi {
+			return nil, usagef("--version names one adapter version: build one adapter at a time")
+		}
+		return &upstream.Npm{
+			Version:  v,
+			Registry: upstream.RegistryURL(e.dir, e.getenv),
+			CacheDir: filepath.Join(cache, "npm"),
+			Progress: e.stderr,
+		}, nil
+	case "git":
+		if s.version != "" || s.dir != "" {
+			return nil, usagef("--version and --dir do not apply to --from git (use --ref)")
+		}
+		repo, ref := s.repo, s.ref
+		if repo == "" {
+			if !submoduleInitialised(sub) {
+				return nil, fmt.Errorf("the %s submodule is not initialised: run 'git submodule update --init %s', pass --repo PATH|URL, or build with --from npm", submodulePath, submodulePath)
+			}
+			repo = sub
+			if ref == "" {
+				c, err := upstream.SubmoduleCommit(e.dir, submodulePath)
+				if err != nil {
+					return nil, err
+				}
+				ref = c
+			}
+		}
+		return &upstream.Git{Repo: repo, CacheDir: filepath.Join(cache, "git"), Ref: ref, Progress: e.stderr}, nil
+	case "dir":
+		if s.dir == "" {
+			return nil, usagef("--from dir needs --dir PATH")
+		}
+		return &upstream.Dir{Path: s.dir}, nil
+	default:
+		return nil, usagef("--from %q: want git, npm or dir", from)
+	}
+}
+
+func submoduleInitialised(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".git"))
+	return err == nil
+}
+
+func cacheDir(e *env) string {
+	if d := e.getenv("ZASTRO_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "zastro")
+	}
+	return filepath.Join(os.TempDir(), "zastro-cache")
+}
+
+// adapters returns the adapters named on the command line, or every adapter
+// that has a recipe.
+func adapters(names []string) ([]string, error) {
+	if len(names) == 0 {
+		for _, n := range []string{"node", "cloudflare"} {
+			if _, err := transform.RecipeFor(n); err == nil {
+				names = append(names, n)
+			}
+		}
+		return names, nil
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if _, err := upstream.LookupAdapter(n); err != nil {
+			return nil, usagef("%v", err)
+		}
+		if seen[n] {
+			return nil, usagef("adapter %s named twice", n)
+		}
+		seen[n] = true
+	}
+	return names, nil
+}
+
+type buildReport struct {
+	Adapter    string              `json:"adapter"`
+	Package    string              `json:"package,omitempty"`
+	Version    string              `json:"version,omitempty"`
+	Dir        string              `json:"dir,omitempty"`
+	Provenance upstream.Provenance `json:"provenance"`
+	Changes    []transform.Change  `json:"changes"`
+	Errors     []string            `json:"errors"`
+}
+
+func runBuild(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "build", "build [node|cloudflare ...] [--from git|npm|dir] [--ref REF] [--version V] [--out DIR] [--json]",
+		`Builds the WebSocket-enabled packages from an upstream adapter and writes each to
+OUT/<adapter> atomically: a failed build leaves the previous output as it was.
+With no adapter named, every adapter with a recipe is built.`)
+	var src sourceFlags
+	src.register(fs)
+	out := fs.String("out", "packages", "folder the packages are written to")
+	pkgVersion := fs.String("package-version", "", "version of the generated package (default: computed, see README)")
+	asJSON := fs.Bool("json", false, "print a JSON report on stdout")
+	names, err := parseOrHelp(fs, args)
+	if err != nil {
+		return err
+	}
+	names, err = adapters(names)
+	if err != nil {
+		return err
+	}
+	var reports []buildReport
+	failed := false
+	for _, a := range names {
+		source, err := src.source(e, a, len(names) > 1)
+		if err != nil {
+			return err
+		}
+		res := build.Run(ctx, build.Options{
+			Adapter:  a,
+			Source:   source,
+			Out:      abs(e, *out),
+			Version:  *pkgVersion,
+			NpmCache: filepath.Join(cacheDir(e), "npm"),
+			Progress: e.stderr,
+		})
+		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
+		if rep.Changes == nil {
+			rep.Changes = []transform.Change{}
+		}
+		for _, m := range res.Errors {
+			rep.Errors = append(rep.Errors, m.String())
+			fmt.Fprintln(e.stderr, m.String())
+		}
+		if res.Failed() {
+			failed = true
+			fmt.Fprintf(e.stderr, "zastro: %s: build failed, nothing written\n", a)
+		} else {
+			fmt.Fprintf(e.stderr, "zastro: %s %s -> %s (%d files, from %s@%s via %s)\n", res.Name, res.Version, res.Dir, len(res.Files), res.Provenance.Package, res.Provenance.Version, res.Provenance.Source)
+		}
+		reports = append(reports, rep)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reports); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+func abs(e *env, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.dir, p)
+}
+
+func runDiff(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "diff", "diff [node|cloudflare ...] [--from git|npm|dir] [--ref REF] [--version V]",
+		`Prints a unified diff, per upstream file, of what the recipes change. Nothing is written.`)
+	var src sourceFlags
+	src.register(fs)
+	names, err := parseOrHelp(fs, args)
+	if err != nil {
+		return err
+	}
+	names, err = adapters(names)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, a := range names {
+		source, err := src.source(e, a, len(names) > 1)
+		if err != nil {
+			return err
+		}
+		res := build.Assemble(ctx, build.Options{Adapter: a, Source: source, NpmCache: filepath.Join(cacheDir(e), "npm"), Progress: e.stderr})
+		for _, m := range res.Errors {
+			fmt.Fprintln(e.stderr, m.String())
+		}
+		if res.Failed() {
+			failed = true
+			continue
+		}
+		paths := make([]string, 0, len(res.After))
+		for p := range res.After {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			fmt.Fprint(e.stdout, transform.UnifiedDiff(p, res.Before[p], res.After[p]))
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+// One WebSocket upgrade request, from the `upgrade` event to an open socket or
+// a rejection. The route accepts by returning the Response that
+// `upgradeWebSocket()` made; that Response carries a per-request token header
+// because Astro may rebuild it (cookies, middleware) and undici forbids 101.
+
+import { randomUUID } from "node:crypto"
+import type { IncomingMessage } from "node:http"
+import type { Duplex } from "node:stream"
+import type { WebSocket, WebSocketServer } from "ws"
+import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
+import { bindWire } from "./wire.js"
+
+/** Header that marks the accepting Response; it never reaches the client. */
+export const UPGRADE_TOKEN_HEADER = "x-zastro-upgrade"
+
+export interface UpgradeWebSocketOptions {
+	protocol?: string
+}
+
+/** What `locals.upgradeWebSocket()` needs; kept small so that copies of this module agree. */
+export interface UpgradeRequest {
+	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response }
+}
+
+// On globalThis so that a second copy of the runtime (bundled and external,
+// or loaded by Vite in dev) still finds the upgrade of a request.
+const REGISTRY = Symbol.for("zastro.websocket.upgrades")
+const registry: WeakMap<IncomingMessage, UpgradeRequest> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??=
+	new WeakMap()) as WeakMap<IncomingMessage, UpgradeRequest>
+
+export function upgradeOf(req: IncomingMessage): UpgradeRequest | undefined {
+	return registry.get(req)
+}
+
+type State = "pending" | "accepted" | "rejected" | "gone"
+
+export class Handshake implements UpgradeRequest {
+	readonly token: string = randomUUID()
+	readonly offeredProtocols: readonly string[]
+	readonly #req: IncomingMessage
+	readonly #socket: Duplex
+	readonly #head: Buffer
+	readonly #server: WebSocketServer
+	#state: State = "pending"
+	#control: SocketControl | undefined
+	#protocol: string | undefined
+	#responseHeaders: string[] = []
+
+	constructor(req: IncomingMessage, socket: Duplex, head: Buffer, server: WebSocketServer, offeredProtocols: string[]) {
+		this.#req = req
+		this.#socket = socket
+		this.#head = head
+		this.#server = server
+		this.offeredProtocols = offeredProtocols
+		registry.set(req, this)
+	}
+
+	/** The subprotocol the route selected, for ws's handleProtocols. */
+	get selectedProtocol(): string | undefined {
+		return this.#protocol
+	}
+
+	/** Header lines of the accepting Response (cookies and the like) for the 101. */
+	get responseHeaders(): readonly string[] {
+		return this.#responseHeaders
+	}
+
+	get settled(): boolean {
+		return this.#state !== "pending"
+	}
+
+	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
+		if (this.#control !== undefined) {
+			throw new Error(
+				"locals.upgradeWebSocket() was already called for this request. Call it once and return the `response` it gave.",
+			)
+		}
+		const protocol = options?.protocol
+		if (protocol !== undefined) {
+			if (typeof protocol !== "string") {
+				throw new TypeError("locals.upgradeWebSocket({ protocol }): `protocol` must be a string.")
+			}
+			if (!this.offeredProtocols.includes(protocol)) {
+				const offered =
+					this.offeredProtocols.length === 0
+						? "none (the request has no Sec-WebSocket-Protocol header)"
+						: this.offeredProtocols.map((p) => JSON.stringify(p)).join(", ")
+				throw new Error(
+					`locals.upgradeWebSocket({ protocol: ${JSON.stringify(protocol)} }): the client did not offer this subprotocol. ` +
+						`It offered: ${offered}. Select one of those, or leave \`protocol\` out to select none.`,
+				)
+			}
+		}
+		const { socket, control } = createServerWebSocket(socketUrl(this.#req))
+		this.#control = control
+		this.#protocol = protocol
+		if (this.#state === "gone" || this.#state === "rejected") control.abort()
+		const response = new Response(null, { status: 200, headers: { [UPGRADE_TOKEN_HEADER]: this.token } })
+		return { socket, response }
+	}
+
+	/**
+	 * The route returned the accepting Response: ws writes the 101 and the
+	 * socket opens. `headerLines` are extra "Name: value" lines for the 101.
+	 */
+	accept(headerLines: string[]): void {
+		if (this.#state !== "pending") return
+		const control = this.#control
+		if (control === undefined) return this.reject()
+		this.#state = "accepted"
+		this.#responseHeaders = headerLines
+		this.#server.handleUpgrade(this.#req, this.#socket, this.#head, (ws: WebSocket) => {
+			registry.delete(this.#req)
+			bindWire(ws, control)
+		})
+		// When ws refuses the handshake it answers and destroys the socket without calling back.
+		if (this.#socket.destroyed) this.#gone()
+	}
+
+	/** The route returned another Response: it is written to the client, the socket closes. */
+	reject(): void {
+		if (this.#state !== "pending") return
+		this.#state = "rejected"
+		registry.delete(this.#req)
+		this.#control?.abort()
+	}
+
+	/** The client left, the route took too long, or the request went elsewhere. */
+	abandon(): void {
+		if (this.#state === "accepted") {
+			if (this.#socket.destroyed) this.#gone()
+			return
+		}
+		if (this.#state !== "pending") return
+		this.#gone()
+	}
+
+	#gone(): void {
+		this.#state = "gone"
+		registry.delete(this.#req)
+		this.#control?.abort()
+	}
+}
+
+/** What an `upgrade` event carries, judged before any route runs. */
+export type UpgradeKind =
+	| { readonly kind: "websocket"; readonly protocols: string[] }
+	| { readonly kind: "other" }
+	| { readonly kind: "invalid"; readonly status: number; readonly message: string; readonly headers?: Record<string, string> }
+
+/** Checks a request the way ws will, so that a route never accepts a handshake ws would refuse. */
+export function classifyUpgrade(req: IncomingMessage): UpgradeKind {
+	const upgrade = req.headers.upgrade
+	if (upgrade === undefined || upgrade.trim().toLowerCase() !== "websocket") return { kind: "other" }
+	if (req.method !== "GET") {
+		return { kind: "invalid", status: 405, message: "A WebSocket handshake must use GET." }
+	}
+	const key = req.headers["sec-websocket-key"]
+	if (key === undefined || !/^[+/0-9A-Za-z]{22}==$/.test(key)) {
+		return { kind: "invalid", status: 400, message: "Missing or invalid Sec-WebSocket-Key header." }
+	}
+	const version = req.headers["sec-websocket-version"]
+	if (version !== "13" && version !== "8") {
+		return {
+			kind: "invalid",
+			status: 400,
+			message: "Missing or unsupported Sec-WebSocket-Version header.",
+			headers: { "Sec-WebSocket-Version": "13, 8" },
+		}
+	}
+	const protocols = parseProtocols(req.headers["sec-websocket-protocol"])
+	if (protocols === undefined) {
+		return { kind: "invalid", status: 400, message: "Invalid Sec-WebSocket-Protocol header." }
+	}
+	return { kind: "websocket", protocols }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** The offered subprotocols, or undefined when the header is malformed. */
+export function parseProtocols(header: string | undefined): string[] | undefined {
+	if (header === undefined) return []
+	const protocols: string[] = []
+	for (const part of header.split(",")) {
+		const protocol = part.trim()
+		if (!TOKEN.test(protocol) || protocols.includes(protocol)) return undefined
+		protocols.push(protocol)
+	}
+	return protocols
+}
+
+function socketUrl(req: IncomingMessage): string {
+	const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
+	const scheme = encrypted ? "wss" : "ws"
+	try {
+		return new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`).href
+	} catch {
+		return `${scheme}://localhost/`
+	}
+}

@@ -1,0 +1,126 @@
+// Upgrade requests in production: the standalone server and middleware mode.
+// Each upgrade request runs through upstream's own request handler, the one
+// normal requests use, with an UpgradeSink in place of the ServerResponse.
+
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http"
+import type { Server as HttpsServer } from "node:https"
+import type { Duplex } from "node:stream"
+import { WebSocketServer } from "ws"
+import { classifyUpgrade, Handshake, upgradeOf } from "./handshake.js"
+import { type AdapterOptions, isOriginAllowed, type ResolvedOptions, resolveOptions } from "./options.js"
+import { respondRaw, UpgradeSink } from "./sink.js"
+
+/** Upstream's request handler: `(req, res)` standalone, `(req, res, next, locals)` middleware. */
+export type RequestHandler = (
+	req: IncomingMessage,
+	res: ServerResponse,
+	next?: (error?: unknown) => void,
+	locals?: object,
+) => unknown
+
+/** What `upgradeHandler` is: a listener for the `upgrade` event of the user's own server. */
+export type UpgradeHandler = (
+	req: IncomingMessage,
+	socket: Duplex,
+	head: Buffer,
+	next?: () => void,
+	locals?: object,
+) => void
+
+/** Runs upgrade requests through a request handler; one per server. */
+export class UpgradeEndpoint {
+	readonly options: ResolvedOptions
+	readonly #server: WebSocketServer
+
+	constructor(options: AdapterOptions | null | undefined) {
+		this.options = resolveOptions(options)
+		this.#server = new WebSocketServer({
+			noServer: true,
+			clientTracking: false,
+			maxPayload: this.options.maxPayload,
+			handleProtocols: (_offered, req) => {
+				const upgrade = upgradeOf(req)
+				return (upgrade instanceof Handshake && upgrade.selectedProtocol) || false
+			},
+		})
+		this.#server.on("headers", (lines, req) => {
+			const upgrade = upgradeOf(req)
+			if (upgrade instanceof Handshake) lines.push(...upgrade.responseHeaders)
+		})
+	}
+
+	/**
+	 * Handles one `upgrade` event. `dispatch` hands the request to the app with
+	 * the sink; a WebSocket upgrade becomes acceptable by `upgradeWebSocket()`,
+	 * any other upgrade is answered as a plain request and closed.
+	 */
+	handle(
+		req: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		dispatch: (req: IncomingMessage, sink: UpgradeSink) => unknown,
+	): void {
+		socket.on("error", () => {})
+		const upgrade = classifyUpgrade(req)
+		if (upgrade.kind === "invalid") {
+			respondRaw(socket, upgrade.status, upgrade.message, upgrade.headers)
+			return
+		}
+		if (upgrade.kind === "websocket" && !isOriginAllowed(this.options, req.headers.origin)) {
+			respondRaw(socket, 403, "Origin not allowed")
+			return
+		}
+		const handshake =
+			upgrade.kind === "websocket" ? new Handshake(req, socket, head, this.#server, upgrade.protocols) : undefined
+		const sink = new UpgradeSink(req, socket, handshake, this.options.responseTimeout)
+		try {
+			const result = dispatch(req, sink)
+			if (isPromise(result)) result.catch((error: unknown) => sink.fail(error))
+		} catch (error) {
+			sink.fail(error)
+		}
+	}
+}
+
+/**
+ * Standalone mode: serves WebSocket upgrades on upstream's server with the
+ * same handler as its normal requests (static files, then the app).
+ */
+export function attachUpgrade(
+	server: HttpServer | HttpsServer,
+	handler: RequestHandler,
+	options?: AdapterOptions | null,
+): void {
+	const endpoint = new UpgradeEndpoint(options)
+	server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+		endpoint.handle(req, socket, head, (request, sink) => handler(request, sink))
+	})
+}
+
+/**
+ * Middleware mode: a listener for `server.on("upgrade", upgradeHandler)` of the
+ * user's own server. When no route matches, `next` gets the socket untouched;
+ * without `next` the client gets a 404.
+ */
+export function createUpgradeHandler(handler: RequestHandler, options?: AdapterOptions | null): UpgradeHandler {
+	const endpoint = new UpgradeEndpoint(options)
+	return (req, socket, head, next, locals) => {
+		endpoint.handle(req, socket, head, (request, sink) =>
+			handler(
+				request,
+				sink,
+				(error?: unknown) => {
+					if (error !== undefined && error !== null) return sink.fail(error)
+					if (next === undefined) return sink.notFound()
+					sink.release()
+					next()
+				},
+				locals,
+			),
+		)
+	}
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+	return value instanceof Promise || (typeof value === "object" && value !== null && "catch" in value && "then" in value)
+}

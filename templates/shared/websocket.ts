@@ -1,0 +1,505 @@
+// A server-side WebSocket that behaves like the browser's `WebSocket`, so that
+// route code is written exactly as it would be in a browser. It knows nothing
+// of Node or Workers: each platform hands it a `Wire` (one established
+// connection) through a `SocketControl`, which user code never sees.
+
+import { logError } from "./log.js"
+
+/** One established WebSocket connection, as a platform provides it. */
+export interface Wire {
+	/** Bytes handed to the wire that have not reached the network yet. */
+	readonly bufferedAmount: number
+	/** Sends one message: a string as a text frame, bytes as a binary frame. */
+	send(data: string | Uint8Array): void
+	/** Starts the closing handshake; an undefined code sends a close frame without status. */
+	close(code: number | undefined, reason: string): void
+}
+
+/** How a platform drives its socket: the handshake result and what the wire reports. */
+export interface SocketControl {
+	/** The handshake response was written: `open` fires now. */
+	open(wire: Wire, protocol: string, extensions: string): void
+	/** A whole message arrived. */
+	message(data: string | ArrayBuffer): void
+	/** The connection failed; `error` fires right before `close`, as in browsers. */
+	error(error: unknown): void
+	/** The connection is gone. */
+	closed(code: number, reason: string): void
+	/** The handshake will never complete (rejected, client gone, timed out): error, then close 1006. */
+	abort(): void
+}
+
+export type BinaryType = "blob" | "arraybuffer"
+
+/** What `send` accepts, as in browsers. */
+export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob
+
+type EventHandler = ((this: ServerWebSocket, event: Event) => unknown) | null
+type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown }
+type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal }
+
+type Outgoing =
+	| { readonly kind: "data"; readonly data: string | Uint8Array | Promise<Uint8Array>; readonly size: number }
+	| { readonly kind: "close"; readonly code: number | undefined; readonly reason: string }
+
+interface CloseEventInit {
+	bubbles?: boolean
+	cancelable?: boolean
+	composed?: boolean
+	code?: number
+	reason?: string
+	wasClean?: boolean
+}
+
+/** CloseEvent for runtimes without a global one (Node before 23). */
+class WebSocketCloseEvent extends Event {
+	readonly code: number
+	readonly reason: string
+	readonly wasClean: boolean
+	constructor(type: string, init: CloseEventInit = {}) {
+		super(type, init)
+		this.code = init.code ?? 0
+		this.reason = init.reason ?? ""
+		this.wasClean = init.wasClean ?? false
+	}
+}
+
+type CloseEventConstructor = new (type: string, init?: CloseEventInit) => Event
+const CloseEventClass: CloseEventConstructor =
+	(globalThis as { CloseEvent?: CloseEventConstructor }).CloseEvent ?? WebSocketCloseEvent
+
+const INTERNAL = Symbol("zastro.websocket")
+const CONNECTING = 0
+const OPEN = 1
+const CLOSING = 2
+const CLOSED = 3
+
+let controlOf!: (socket: ServerWebSocket) => SocketControl
+
+/**
+ * The server end of a WebSocket, with the browser `WebSocket` interface.
+ * Created CONNECTING by `upgradeWebSocket()`; `open` fires once the handshake
+ * response was written, so handlers attached before the route returns see it.
+ */
+export class ServerWebSocket extends EventTarget {
+	static readonly CONNECTING = CONNECTING
+	static readonly OPEN = OPEN
+	static readonly CLOSING = CLOSING
+	static readonly CLOSED = CLOSED
+	declare readonly CONNECTING: 0
+	declare readonly OPEN: 1
+	declare readonly CLOSING: 2
+	declare readonly CLOSED: 3
+
+	readonly #url: string
+	#readyState: number = CONNECTING
+	#protocol = ""
+	#extensions = ""
+	#binaryType: BinaryType = "blob"
+	#wire: Wire | undefined
+	#closeSent = false
+	#failed = false
+	#pendingClose: { code: number | undefined; reason: string } | undefined
+	#queue: Outgoing[] = []
+	#draining = false
+	#queuedBytes = 0
+	#discardedBytes = 0
+	#handlers = new Map<string, { value: NonNullable<EventHandler>; listener: (event: Event) => void }>()
+	#guards = new WeakMap<object, Map<string, (event: Event) => void>>()
+
+	static {
+		controlOf = (socket) => socket.#control()
+	}
+
+	/** Not constructible by user code: sockets come from `upgradeWebSocket()`. */
+	constructor(url: string, key?: symbol) {
+		if (key !== INTERNAL) {
+			throw new TypeError("Illegal constructor: server WebSockets come from locals.upgradeWebSocket()")
+		}
+		super()
+		this.#url = url
+	}
+
+	get url(): string {
+		return this.#url
+	}
+	get readyState(): number {
+		return this.#readyState
+	}
+	get protocol(): string {
+		return this.#protocol
+	}
+	get extensions(): string {
+		return this.#extensions
+	}
+	get bufferedAmount(): number {
+		return this.#queuedBytes + this.#discardedBytes + (this.#wire?.bufferedAmount ?? 0)
+	}
+	get binaryType(): BinaryType {
+		return this.#binaryType
+	}
+	set binaryType(value: BinaryType) {
+		// Browsers ignore values outside the enumeration.
+		if (value === "blob" || value === "arraybuffer") this.#binaryType = value
+	}
+
+	get onopen(): EventHandler {
+		return this.#handler("open")
+	}
+	set onopen(value: EventHandler) {
+		this.#setHandler("open", value)
+	}
+	get onmessage(): EventHandler {
+		return this.#handler("message")
+	}
+	set onmessage(value: EventHandler) {
+		this.#setHandler("message", value)
+	}
+	get onerror(): EventHandler {
+		return this.#handler("error")
+	}
+	set onerror(value: EventHandler) {
+		this.#setHandler("error", value)
+	}
+	get onclose(): EventHandler {
+		return this.#handler("close")
+	}
+	set onclose(value: EventHandler) {
+		this.#setHandler("close", value)
+	}
+
+	override addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
+		if (listener === null || listener === undefined) return
+		super.addEventListener(type, this.#guard(type, listener), options)
+	}
+
+	override removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
+		if (listener === null || listener === undefined) return
+		const guarded = this.#guards.get(listener)?.get(type)
+		if (guarded) super.removeEventListener(type, guarded, options)
+	}
+
+	/** Sends a message in call order; Blobs are read first, later sends wait for them. */
+	send(data: WebSocketData): void {
+		if (arguments.length === 0) {
+			throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.")
+		}
+		if (this.#readyState === CONNECTING) {
+			throw new DOMException(
+				"Failed to execute 'send' on 'WebSocket': Still in CONNECTING state. Wait for the open event.",
+				"InvalidStateError",
+			)
+		}
+		const { payload, size } = outgoing(data)
+		if (this.#readyState !== OPEN) {
+			// Browsers ignore sends after close() but still count them.
+			this.#discardedBytes += size
+			if (payload instanceof Promise) payload.catch(() => {})
+			return
+		}
+		if (this.#queue.length === 0 && !(payload instanceof Promise)) {
+			this.#write(payload)
+			return
+		}
+		this.#queue.push({ kind: "data", data: payload, size })
+		this.#queuedBytes += size
+		void this.#drain()
+	}
+
+	/** Starts the closing handshake, with the browser's validation of code and reason. */
+	close(code?: number, reason?: string): void {
+		let closeCode: number | undefined
+		if (code !== undefined) {
+			closeCode = clampUnsignedShort(code)
+			if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
+				throw new DOMException(
+					`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
+					"InvalidAccessError",
+				)
+			}
+		}
+		const text = reason === undefined ? "" : wellFormed(String(reason))
+		if (utf8Length(text) > 123) {
+			throw new DOMException(
+				"Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.",
+				"SyntaxError",
+			)
+		}
+		if (closeCode === undefined && reason !== undefined) closeCode = 1000
+		if (this.#readyState === CLOSING || this.#readyState === CLOSED) return
+		if (this.#readyState === CONNECTING) {
+			// On the server the handshake is ours to finish: it completes and closes at once.
+			this.#pendingClose = { code: closeCode, reason: text }
+			this.#readyState = CLOSING
+			return
+		}
+		this.#readyState = CLOSING
+		if (this.#queue.length === 0) {
+			this.#closeWire(closeCode, text)
+		} else {
+			this.#queue.push({ kind: "close", code: closeCode, reason: text })
+			void this.#drain()
+		}
+	}
+
+	#control(): SocketControl {
+		return {
+			open: (wire, protocol, extensions) => this.#open(wire, protocol, extensions),
+			message: (data) => this.#message(data),
+			error: () => {
+				this.#failed = true
+			},
+			closed: (code, reason) => this.#closed(code, reason),
+			abort: () => this.#abort(),
+		}
+	}
+
+	#open(wire: Wire, protocol: string, extensions: string): void {
+		if (this.#wire !== undefined || this.#readyState === CLOSED) return
+		this.#wire = wire
+		this.#protocol = protocol
+		this.#extensions = extensions
+		if (this.#pendingClose) {
+			this.#closeWire(this.#pendingClose.code, this.#pendingClose.reason)
+			return
+		}
+		this.#readyState = OPEN
+		this.dispatchEvent(new Event("open"))
+	}
+
+	#message(data: string | ArrayBuffer): void {
+		// As in browsers, messages that arrive after close() are dropped.
+		if (this.#readyState !== OPEN) return
+		const value = typeof data === "string" || this.#binaryType === "arraybuffer" ? data : new Blob([data])
+		this.dispatchEvent(new MessageEvent("message", { data: value, origin: originOf(this.#url) }))
+	}
+
+	#closed(code: number, reason: string): void {
+		if (this.#readyState === CLOSED) return
+		this.#readyState = CLOSED
+		this.#wire = undefined
+		this.#discardedBytes += this.#queuedBytes
+		this.#queuedBytes = 0
+		this.#queue = []
+		const wasClean = !this.#failed && code !== 1006
+		if (this.#failed) this.dispatchEvent(new Event("error"))
+		this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }))
+	}
+
+	#abort(): void {
+		if (this.#readyState === CLOSED || this.#wire !== undefined) return
+		this.#readyState = CLOSED
+		queueMicrotask(() => {
+			this.dispatchEvent(new Event("error"))
+			this.dispatchEvent(new CloseEventClass("close", { code: 1006, reason: "", wasClean: false }))
+		})
+	}
+
+	#write(data: string | Uint8Array): void {
+		if (this.#wire === undefined || this.#closeSent) return
+		try {
+			this.#wire.send(data)
+		} catch (error) {
+			logError("Sending a WebSocket message failed.", error)
+		}
+	}
+
+	#closeWire(code: number | undefined, reason: string): void {
+		if (this.#wire === undefined || this.#closeSent) return
+		this.#closeSent = true
+		try {
+			this.#wire.close(code, reason)
+		} catch (error) {
+			logError("Closing a WebSocket failed.", error)
+		}
+	}
+
+	async #drain(): Promise<void> {
+		if (this.#draining) return
+		this.#draining = true
+		try {
+			while (this.#queue.length > 0) {
+				const item = this.#queue[0]
+				if (item.kind === "close") {
+					this.#queue.shift()
+					this.#closeWire(item.code, item.reason)
+					continue
+				}
+				let data: string | Uint8Array | undefined
+				try {
+					data = await item.data
+				} catch (error) {
+					logError("Reading a Blob passed to WebSocket.send() failed; that message was not sent.", error)
+				}
+				if (this.#queue[0] !== item) return // the connection closed meanwhile
+				this.#queue.shift()
+				this.#queuedBytes -= item.size
+				if (data !== undefined) this.#write(data)
+			}
+		} finally {
+			this.#draining = false
+		}
+	}
+
+	#handler(type: string): EventHandler {
+		return this.#handlers.get(type)?.value ?? null
+	}
+
+	#setHandler(type: string, value: EventHandler): void {
+		const slot = this.#handlers.get(type)
+		if (typeof value !== "function") {
+			if (slot) {
+				super.removeEventListener(type, slot.listener)
+				this.#handlers.delete(type)
+			}
+			return
+		}
+		if (slot) {
+			// Replacing a handler keeps its place among the listeners, as in browsers.
+			slot.value = value
+			return
+		}
+		const entry = {
+			value,
+			listener: (event: Event) => this.#invoke(type, entry.value, event),
+		}
+		this.#handlers.set(type, entry)
+		super.addEventListener(type, entry.listener)
+	}
+
+	#guard(type: string, listener: Listener): (event: Event) => void {
+		let byType = this.#guards.get(listener)
+		if (!byType) {
+			byType = new Map()
+			this.#guards.set(listener, byType)
+		}
+		let guarded = byType.get(type)
+		if (!guarded) {
+			guarded = (event: Event) => this.#invoke(type, listener, event)
+			byType.set(type, guarded)
+		}
+		return guarded
+	}
+
+	/** Runs user code so that neither a throw nor a rejected promise can reach the server. */
+	#invoke(type: string, listener: Listener | NonNullable<EventHandler>, event: Event): void {
+		try {
+			let result: unknown
+			if (typeof listener === "function") {
+				result = listener.call(this, event)
+			} else if (typeof listener.handleEvent === "function") {
+				result = listener.handleEvent(event)
+			} else {
+				throw new TypeError(`The "${type}" listener has no handleEvent method.`)
+			}
+			if (isThenable(result)) result.then(undefined, (error: unknown) => reportHandlerError(type, error))
+		} catch (error) {
+			reportHandlerError(type, error)
+		}
+	}
+}
+
+for (const [name, value] of [
+	["CONNECTING", CONNECTING],
+	["OPEN", OPEN],
+	["CLOSING", CLOSING],
+	["CLOSED", CLOSED],
+] as const) {
+	Object.defineProperty(ServerWebSocket.prototype, name, { value, enumerable: true })
+}
+
+/** Creates a CONNECTING socket and the control its platform drives it with. */
+export function createServerWebSocket(url: string): { socket: ServerWebSocket; control: SocketControl } {
+	const socket = new ServerWebSocket(url, INTERNAL)
+	return { socket, control: controlOf(socket) }
+}
+
+function reportHandlerError(type: string, error: unknown): void {
+	logError(`Uncaught error in a WebSocket "${type}" event handler:`, error)
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+	return (
+		(typeof value === "object" || typeof value === "function") &&
+		value !== null &&
+		typeof (value as { then?: unknown }).then === "function"
+	)
+}
+
+/** Copies what `send` was given, as browsers do at call time; Blobs resolve later. */
+function outgoing(data: WebSocketData): { payload: string | Uint8Array | Promise<Uint8Array>; size: number } {
+	if (typeof data === "string") return { payload: data, size: utf8Length(data) }
+	if (ArrayBuffer.isView(data)) {
+		const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+		return { payload: bytes, size: bytes.byteLength }
+	}
+	if (data instanceof ArrayBuffer || isSharedArrayBuffer(data)) {
+		const bytes = new Uint8Array(data).slice()
+		return { payload: bytes, size: bytes.byteLength }
+	}
+	if (isBlob(data)) {
+		return { payload: data.arrayBuffer().then((buffer) => new Uint8Array(buffer)), size: data.size }
+	}
+	// Browsers convert anything else to a string.
+	const text = String(data)
+	return { payload: text, size: utf8Length(text) }
+}
+
+function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+	return typeof SharedArrayBuffer === "function" && value instanceof SharedArrayBuffer
+}
+
+function isBlob(value: unknown): value is Blob {
+	if (typeof Blob === "function" && value instanceof Blob) return true
+	return (
+		typeof value === "object" &&
+		value !== null &&
+		typeof (value as { arrayBuffer?: unknown }).arrayBuffer === "function" &&
+		typeof (value as { size?: unknown }).size === "number"
+	)
+}
+
+/** WebIDL [Clamp] unsigned short, as browsers convert close codes. */
+function clampUnsignedShort(value: unknown): number {
+	let x = Number(value)
+	if (Number.isNaN(x)) return 0
+	x = Math.min(Math.max(x, 0), 65535)
+	const floor = Math.floor(x)
+	const fraction = x - floor
+	if (fraction > 0.5) return floor + 1
+	if (fraction < 0.5) return floor
+	return floor % 2 === 0 ? floor : floor + 1
+}
+
+/** Replaces lone surrogates with U+FFFD, as a USVString conversion does. */
+function wellFormed(text: string): string {
+	return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
+}
+
+/** UTF-8 length of a string, lone surrogates counted as U+FFFD. */
+export function utf8Length(text: string): number {
+	let length = 0
+	for (let i = 0; i < text.length; i++) {
+		const unit = text.charCodeAt(i)
+		if (unit < 0x80) length += 1
+		else if (unit < 0x800) length += 2
+		else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+			const next = text.charCodeAt(i + 1)
+			if (next >= 0xdc00 && next <= 0xdfff) {
+				length += 4
+				i++
+			} else {
+				length += 3
+			}
+		} else length += 3
+	}
+	return length
+}
+
+function originOf(url: string): string {
+	try {
+		return new URL(url).origin
+	} catch {
+		return ""
+	}
+}

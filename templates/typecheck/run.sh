@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Type-checks the WebSocket runtime (templates/shared, templates/node) and the
+# public types as a user's project sees them, with and without lib.dom.
+# Installs the pinned compiler and types into this folder first.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+install() {
+	if [ -f package-lock.json ]; then
+		npm ci --no-audit --no-fund --prefer-offline
+	else
+		npm install --no-audit --no-fund --prefer-offline
+	fi
+}
+
+# Reinstall when the lock file changed since the last install.
+if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	for attempt in 1 2 3; do
+		if install >npm-install.log 2>&1; then
+			break
+		fi
+		if [ "$attempt" = 3 ]; then
+			cat npm-install.log >&2
+			echo "typecheck: npm install failed 3 times" >&2
+			exit 1
+		fi
+		sleep $((attempt * 5))
+	done
+	rm -f npm-install.log
+fi
+
+status=0
+for project in tsconfig.json consumer/tsconfig.json consumer/tsconfig.dom.json; do
+	echo "tsc -p $project"
+	node_modules/.bin/tsc -p "$project" || status=1
+done
+exit "$status"

@@ -1,0 +1,3 @@
+export default function createIntegration() {
+  return { name: '@astrojs/node', hooks: {} };
+}

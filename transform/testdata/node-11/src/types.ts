@@ -1,0 +1,7 @@
+export interface UserOptions {
+	mode: 'middleware' | 'standalone';
+	staticHeaders?: boolean;
+	bodySizeLimit?: number;
+}
+
+export type Options = UserOptions & { host: string | boolean };

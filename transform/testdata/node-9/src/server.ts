@@ -1,0 +1,17 @@
+import type { SSRManifest } from 'astro';
+import { NodeApp } from 'astro/app/node';
+import type { Options } from './types.js';
+
+export function createExports(manifest: SSRManifest, options: Options) {
+	const app = new NodeApp(manifest);
+	return { options, handler: () => app };
+}
+
+export function readHeaders(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch (e) {
+		console.error("[@astrojs/node] Error parsing _headers.json: " + (e as Error).message);
+		return undefined;
+	}
+}

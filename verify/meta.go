@@ -1,0 +1,29 @@
+package verify
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// metaExports reads the entry point's export names from esbuild's metafile.
+func metaExports(metafile string) []string {
+	var m struct {
+		Outputs map[string]struct {
+			EntryPoint string   `json:"entryPoint"`
+			Exports    []string `json:"exports"`
+		} `json:"outputs"`
+	}
+	if json.Unmarshal([]byte(metafile), &m) != nil {
+		return nil
+	}
+	var out []string
+	for _, o := range m.Outputs {
+		if o.EntryPoint != "" {
+			out = append(out, o.Exports...)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,298 @@
+// Package verify is zastro's contract check: it evaluates a generated
+// integration in goja, against a stub of Astro's integration hook API, and
+// asserts its wiring, in milliseconds and without Node.
+//
+//	problems := verify.Package("node", files) // files: the package's slash paths
+//	for _, p := range problems {
+//		fmt.Println(p)
+//	}
+//
+// The integration's own files are bundled by esbuild; every import that leaves
+// the package (astro, node builtins, npm dependencies) resolves to a stub whose
+// members are callable no-ops, so only the adapter's logic runs.
+package verify
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Problem is one broken expectation.
+type Problem struct {
+	Check string // e.g. "adapter name"
+	Text  string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("verify: %s: %s", p.Check, p.Text) }
+
+// Expectations of one adapter's generated package.
+type Expectations struct {
+	Name       string   // integration and adapter name
+	Server     string   // serverEntrypoint
+	Preview    string   // previewEntrypoint ("" = not checked)
+	Options    string   // JS expression of the options passed to the integration
+	ServerFile string   // the server entry's file in the package
+	Exports    []string // names the server entry must export (directly, or through the adapter's exports list)
+	DevUpgrade bool     // astro:server:setup must listen for "upgrade" on the dev server
+}
+
+// For returns the expectations for an adapter.
+func For(adapter string) (Expectations, error) {
+	switch adapter {
+	case "node":
+		return Expectations{
+			Name:       "zastro-websockets-node",
+			Server:     "zastro-websockets-node/server.js",
+			Preview:    "zastro-websockets-node/preview.js",
+			Options:    `{ mode: "standalone" }`,
+			ServerFile: "dist/server.js",
+			Exports:    []string{"handler", "upgradeHandler"},
+			DevUpgrade: true,
+		}, nil
+	}
+	return Expectations{}, fmt.Errorf("verify: no contract for adapter %q", adapter)
+}
+
+// Package checks a generated package's files against the adapter's contract.
+func Package(adapter string, files map[string][]byte) []Problem {
+	want, err := For(adapter)
+	if err != nil {
+		return []Problem{{"contract", err.Error()}}
+	}
+	return Check(want, files)
+}
+
+// Check evaluates dist/index.js and the server entry and compares what they do
+// with want.
+func Check(want Expectations, files map[string][]byte) []Problem {
+	var probs []Problem
+	add := func(check, format string, args ...any) {
+		probs = append(probs, Problem{check, fmt.Sprintf(format, args...)})
+	}
+	code, _, err := bundle(files, "dist/index.js", api.FormatCommonJS)
+	if err != nil {
+		add("bundle", "%v", err)
+		return probs
+	}
+	got, err := run(code, want.Options)
+	if err != nil {
+		add("evaluate", "%v", err)
+		return probs
+	}
+	if got.Integration != want.Name {
+		add("integration name", "got %q, want %q", got.Integration, want.Name)
+	}
+	if got.Adapter.Name != want.Name {
+		add("adapter name", "setAdapter got %q, want %q", got.Adapter.Name, want.Name)
+	}
+	if got.Adapter.Server != want.Server {
+		add("server entrypoint", "got %q, want %q", got.Adapter.Server, want.Server)
+	}
+	if want.Preview != "" && got.Adapter.Preview != want.Preview {
+		add("preview entrypoint", "got %q, want %q", got.Adapter.Preview, want.Preview)
+	}
+	if want.DevUpgrade {
+		if !contains(got.Hooks, "astro:server:setup") {
+			add("dev server hook", "the integration has no astro:server:setup hook (hooks: %s)", strings.Join(got.Hooks, ", "))
+		} else if !contains(got.DevEvents, "upgrade") {
+			add("dev server hook", "astro:server:setup did not listen for \"upgrade\" on the dev server (listened for: %s)", strings.Join(got.DevEvents, ", "))
+		}
+	}
+	for _, u := range got.Unresolved {
+		add("package files", "%s", u)
+	}
+	if want.ServerFile != "" {
+		_, exports, err := bundle(files, want.ServerFile, api.FormatESModule)
+		if err != nil {
+			add("server entry", "%v", err)
+			return probs
+		}
+		for _, name := range want.Exports {
+			// Older generations export through createExports() and list the
+			// names in the adapter's "exports" array.
+			if !contains(exports, name) && !contains(got.Adapter.Exports, name) {
+				add("server entry exports", "%s exports %v and the adapter lists %v: %q missing", want.ServerFile, exports, got.Adapter.Exports, name)
+			}
+		}
+	}
+	return probs
+}
+
+type outcome struct {
+	Integration string
+	Hooks       []string
+	Adapter     struct {
+		Name, Server, Preview string
+		Exports               []string
+	}
+	DevEvents  []string
+	Unresolved []string
+}
+
+const stubNS = "zastro-stub"
+
+// bundle bundles entry with the package's own files; everything else is a stub.
+func bundle(files map[string][]byte, entry string, format api.Format) (string, []string, error) {
+	if _, ok := files[entry]; !ok {
+		return "", nil, fmt.Errorf("%s is missing", entry)
+	}
+	plugin := api.Plugin{
+		Name: "zastro-package",
+		Setup: func(b api.PluginBuild) {
+			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				if a.Kind == api.ResolveEntryPoint {
+					return api.OnResolveResult{Path: "/" + entry, Namespace: "pkg"}, nil
+				}
+				if strings.HasPrefix(a.Path, "./") || strings.HasPrefix(a.Path, "../") {
+					p := path.Join(path.Dir(a.Importer), a.Path)
+					if _, ok := files[strings.TrimPrefix(p, "/")]; ok {
+						return api.OnResolveResult{Path: p, Namespace: "pkg"}, nil
+					}
+					return api.OnResolveResult{Path: "missing:" + p, Namespace: stubNS}, nil
+				}
+				return api.OnResolveResult{Path: a.Path, Namespace: stubNS}, nil
+			})
+			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "pkg"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+				s := string(files[strings.TrimPrefix(a.Path, "/")])
+				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS, ResolveDir: "/"}, nil
+			})
+			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: stubNS}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+				s := fmt.Sprintf("module.exports = globalThis.__stub(%q);", a.Path)
+				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
+			})
+		},
+	}
+	res := api.Build(api.BuildOptions{
+		EntryPoints: []string{entry},
+		Bundle:      true,
+		Write:       false,
+		Format:      format,
+		Platform:    api.PlatformNeutral,
+		Target:      api.ES2017,
+		Plugins:     []api.Plugin{plugin},
+		Metafile:    true,
+		Outfile:     "out.js",
+		Supported:   map[string]bool{"top-level-await": true},
+		LogLevel:    api.LogLevelSilent,
+	})
+	if len(res.Errors) > 0 {
+		var msgs []string
+		for _, e := range res.Errors {
+			loc := ""
+			if e.Location != nil {
+				loc = fmt.Sprintf("%s:%d:%d: ", e.Location.File, e.Location.Line, e.Location.Column)
+			}
+			msgs = append(msgs, loc+e.Text)
+		}
+		return "", nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
+	}
+	exports := metaExports(res.Metafile)
+	return string(res.OutputFiles[0].Contents), exports, nil
+}
+
+// harness is the stub of Astro's hook API; it records what the integration does.
+const harness = `
+var __record = { unresolved: [], devEvents: [] };
+globalThis.__stub = function (name) {
+  if (name.indexOf("missing:") === 0) { __record.unresolved.push("import of " + name.slice(8) + " does not resolve to a file of the package"); }
+  var fn = function () { return stubValue(); };
+  function stubValue() {
+    return new Proxy(function () {}, {
+      get: function (t, k) { if (k === "then") return undefined; if (k === Symbol.toPrimitive) return function () { return ""; }; if (k === "__esModule") return false; return stubValue(); },
+      apply: function () { return stubValue(); },
+      construct: function () { return stubValue(); }
+    });
+  }
+  return new Proxy({}, {
+    get: function (t, k) { if (k === "__esModule") return true; if (k === "then") return undefined; return stubValue(); }
+  });
+};
+`
+
+const drive = `
+(function (mod, options) {
+  var create = mod.default;
+  if (typeof create !== "function") throw new Error("the package's default export is not a function");
+  var integration = create(options);
+  var hooks = integration.hooks || {};
+  var adapter = null;
+  var url = function (s) { return { href: s, pathname: s, toString: function () { return s; } }; };
+  var config = {
+    root: url("file:///app/"), srcDir: url("file:///app/src/"), outDir: url("file:///app/dist/"), cacheDir: url("file:///app/.cache/"),
+    build: { client: url("file:///app/dist/client/"), server: url("file:///app/dist/server/"), assets: "_astro" },
+    server: { host: false, port: 4321 }, image: { endpoint: {} }, session: undefined, security: {}, output: "server", trailingSlash: "ignore", base: "/", integrations: []
+  };
+  var logger = { info: function () {}, warn: function () {}, error: function () {}, debug: function () {}, fork: function () { return logger; } };
+  var call = function (name, arg) { var h = hooks[name]; if (typeof h === "function") h(arg); };
+  call("astro:config:setup", { config: config, updateConfig: function () {}, logger: logger, command: "build", isRestart: false, addMiddleware: function () {}, injectRoute: function () {}, addWatchFile: function () {}, addRenderer: function () {}, injectScript: function () {}, addDevToolbarApp: function () {}, createCodegenDir: function () { return url("file:///app/.astro/"); } });
+  call("astro:config:done", { config: config, setAdapter: function (a) { adapter = a; }, logger: logger, buildOutput: "server", injectTypes: function () { return url("file:///app/.astro/types.d.ts"); } });
+  var server = {
+    httpServer: { on: function (ev) { __record.devEvents.push(ev); return this; }, once: function (ev) { __record.devEvents.push(ev); return this; }, addListener: function (ev) { __record.devEvents.push(ev); return this; } },
+    middlewares: { use: function () {} },
+    ws: { on: function () {} }, config: { server: {} }
+  };
+  call("astro:server:setup", { server: server, logger: logger, toolbar: {} });
+  return JSON.stringify({
+    Integration: integration.name,
+    Hooks: Object.keys(hooks),
+    Adapter: adapter ? { Name: adapter.name, Server: adapter.serverEntrypoint, Preview: adapter.previewEntrypoint || "", Exports: adapter.exports || [] } : {},
+    DevEvents: __record.devEvents,
+    Unresolved: __record.unresolved
+  });
+})
+`
+
+// run evaluates the bundled integration and drives its hooks.
+func run(code, options string) (outcome, error) {
+	var out outcome
+	vm := goja.New()
+	timer := time.AfterFunc(5*time.Second, func() { vm.Interrupt("timeout: the integration did not return within 5 s") })
+	defer timer.Stop()
+	if _, err := vm.RunString(harness); err != nil {
+		return out, err
+	}
+	modObj := vm.NewObject()
+	exportsObj := vm.NewObject()
+	modObj.Set("exports", exportsObj)
+	vm.Set("module", modObj)
+	vm.Set("exports", exportsObj)
+	if _, err := vm.RunString(code); err != nil {
+		return out, fmt.Errorf("evaluating the integration: %v", err)
+	}
+	fn, err := vm.RunString(drive)
+	if err != nil {
+		return out, err
+	}
+	callable, ok := goja.AssertFunction(fn)
+	if !ok {
+		return out, fmt.Errorf("internal: driver is not a function")
+	}
+	opts, err := vm.RunString("(" + options + ")")
+	if err != nil {
+		return out, fmt.Errorf("options %s: %v", options, err)
+	}
+	res, err := callable(goja.Undefined(), modObj.Get("exports"), opts)
+	if err != nil {
+		return out, fmt.Errorf("driving the hooks: %v", err)
+	}
+	if err := jsonUnmarshal(res.String(), &out); err != nil {
+		return out, err
+	}
+	sort.Strings(out.Hooks)
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
