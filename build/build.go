@@ -27,6 +27,7 @@ import (
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
+	"github.com/zastro-dev/zastro/verify"
 	"github.com/zastro-dev/zastro/versioning"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	Types    func(ctx context.Context, a upstream.Adapter, version string) (*upstream.Snapshot, error)
 	NpmCache string    // cache folder for the default Types lookup
 	Progress io.Writer // progress lines; nil is silent
+	// NoVerify skips the contract check (package verify) that runs on every
+	// assembled package.
+	NoVerify bool
 }
 
 // Result is what a build produced.
@@ -202,7 +206,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	for p, b := range dts {
 		files["dist/"+p] = b
 	}
-	if err := linkTypes(files, dts); err != nil {
+	if err := linkTypes(files, dts, ad.Name, prov.Version); err != nil {
 		return fail("%s@%s: %v", ad.Package, prov.Version, err)
 	}
 
@@ -221,31 +225,51 @@ func Assemble(ctx context.Context, opts Options) Result {
 	files["LICENSE"] = license(snap.Files["LICENSE"], ad.Package, pj)
 	files["NOTICE.md"] = notice(ad.Package, recipe.NewPackage, res.Version, prov, res.Changes)
 	files["README.md"] = readme(ad, recipe.NewPackage, res.Version, prov)
+	if !opts.NoVerify {
+		for _, p := range verify.Package(ad.Name, files) {
+			res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf("%s@%s: %s", ad.Package, prov.Version, p), Step: "verify"})
+		}
+		if len(res.Errors) > 0 {
+			return res
+		}
+	}
 	res.Files = files
 	return res
 }
 
-// linkTypes makes the package's main declaration file load the runtime's
-// declarations, so that importing the adapter brings App.Locals' new members.
-func linkTypes(files map[string][]byte, dts map[string][]byte) error {
+// linkTypes makes the package's declarations load the runtime's: importing the
+// adapter brings App.Locals' new members and the `websocket` option, and the
+// server entry of generations that export directly declares upgradeHandler.
+func linkTypes(files map[string][]byte, dts map[string][]byte, adapter, version string) error {
 	const index = "dist/index.d.ts"
 	b, ok := files[index]
 	if !ok {
 		return fmt.Errorf("no %s to attach the WebSocket types to", index)
 	}
 	var refs strings.Builder
-	for _, p := range sortedBytesKeys(dts) {
-		if strings.HasSuffix(p, "env.d.ts") {
+	for _, name := range []string{"env.d.ts", "user-options.d.ts"} {
+		p := "zastro/" + adapter + "/" + name
+		if _, ok := dts[p]; ok {
 			fmt.Fprintf(&refs, "/// <reference path=\"./%s\" />\n", p)
 		}
 	}
 	if refs.Len() == 0 {
 		return fmt.Errorf("the runtime templates have no env.d.ts")
 	}
-	if strings.HasPrefix(string(b), refs.String()) {
-		return nil
+	if !strings.HasPrefix(string(b), refs.String()) {
+		files[index] = append([]byte(refs.String()), b...)
 	}
-	files[index] = append([]byte(refs.String()), b...)
+	if adapter == "node" {
+		direct, err := versioning.InRange(version, ">=10.0.0-0")
+		if err != nil {
+			return err
+		}
+		const server = "dist/server.d.ts"
+		decl := "export declare const upgradeHandler: import(\"./zastro/node/upgrade-handler.js\").UpgradeHandler;\n"
+		if sb, ok := files[server]; ok && direct && !strings.HasSuffix(string(sb), decl) {
+			files[server] = append(append([]byte(nil), sb...), []byte(decl)...)
+		}
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -63,9 +64,19 @@ func TestRealNpmAdapters(t *testing.T) {
 				}
 			}
 
+			// Install the tarball, as a user would: a folder install would be
+			// a symlink, resolving imports from the package's own folder.
+			tgz, err := pack.Tarball(res.Files)
+			if err != nil {
+				t.Fatal(err)
+			}
 			proj := t.TempDir()
+			tgzPath := filepath.Join(t.TempDir(), pack.FileName(res.Name, res.Version))
+			if err := os.WriteFile(tgzPath, tgz, 0o644); err != nil {
+				t.Fatal(err)
+			}
 			writeFile(t, filepath.Join(proj, "package.json"), `{"name":"probe","private":true,"type":"module"}`)
-			npm(t, proj, "install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=peer", "--ignore-scripts", res.Dir)
+			npm(t, proj, "install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=peer", "--ignore-scripts", tgzPath)
 			// The integration module imports astro only for types and errors at
 			// module level; stub "astro/*" so node can load it without Astro.
 			stubAstro(t, proj)

@@ -22,22 +22,18 @@
 //	ZASTRO_E2E_MODES=dev         only these modes (standalone, middleware, dev)
 //	ZASTRO_E2E_PARALLEL=2        majors run at once (default 2: CI has 2 cores)
 //	ZASTRO_E2E_KEEP=1            keep the work folders (their paths are logged)
+//	ZASTRO_E2E_BUILD_FLAGS=...   extra flags for `zastro build` (e.g. --no-verify)
 //
 // The outcome of each major/mode is written to e2e/results/node.json
 // (node-upstream.json for upstream runs), merged with earlier runs.
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,8 +43,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -66,7 +60,10 @@ const (
 	stopGrace         = 5 * time.Second
 )
 
-var modes = []string{"standalone", "middleware", "dev"}
+// modes are the three hosts of the adapter, then "types": `astro sync` and
+// `tsc --noEmit` over the routes and src/lib/contract-types.ts. Run in this
+// order.
+var modes = []string{"standalone", "middleware", "dev", "types"}
 
 // major is one row of the compatibility table, read from a package.json template.
 type major struct {
@@ -148,6 +145,9 @@ func TestNodeE2E(t *testing.T) {
 		}
 	})
 
+	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < 15*time.Minute {
+		t.Logf("warning: %s left before go test's -timeout; all majors take about 5-10 minutes on 2 cores (use -timeout 30m)", time.Until(deadline).Round(time.Second))
+	}
 	parallel := envInt("ZASTRO_E2E_PARALLEL", 2)
 	slots := make(chan struct{}, max(parallel, 1))
 
@@ -218,8 +218,9 @@ func (r *majorRun) setup(t *testing.T) error {
 		var log []byte
 		var err error
 		for try := 1; try <= 2; try++ {
-			log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin,
-				"build", "node", "--from", "npm", "--version", r.AdapterVersion, "--out", out)
+			args := []string{"build", "node", "--from", "npm", "--version", r.AdapterVersion, "--out", out}
+			args = append(args, strings.Fields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS"))...)
+			log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin, args...)
 			if err == nil {
 				break
 			}
@@ -256,21 +257,10 @@ func (r *majorRun) setup(t *testing.T) error {
 		// its peer `astro` resolves from the project's node_modules.
 		args = append(args, "--install-links")
 	}
-	var out []byte
-	var err error
-	for try := 1; try <= npmInstallTries; try++ {
-		out, err = runCmd(context.Background(), npmInstallTimeout, r.app, r.env, "npm", args...)
-		if err == nil {
-			break
-		}
-		t.Logf("%s: npm install try %d/%d failed: %v\n%s", r.Name, try, npmInstallTries, err, tail(out, 30))
-		if try < npmInstallTries {
-			time.Sleep(time.Duration(try*5) * time.Second) // back off before retrying the registry
-		}
-	}
+	out, err := npmInstall(t, r.app, r.env, args)
 	r.seconds["npm_install"] = secondsSince(start)
 	if err != nil {
-		return fmt.Errorf("npm %s: %w\n%s", strings.Join(args, " "), err, tail(out, 60))
+		return fmt.Errorf("%w\n%s", err, tail(out, 60))
 	}
 	if v, err := installedVersion(r.app, "astro"); err != nil || v != r.AstroVersion {
 		return fmt.Errorf("installed astro is %q (%v), want %s", v, err, r.AstroVersion)
@@ -330,20 +320,40 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	if s, ok := r.buildSeconds[mode]; ok {
 		res.Seconds["astro_build"] = s
 	}
+	if mode == "types" {
+		if err := r.checkTypes(t, &res); err != nil {
+			fail(err)
+		}
+		return
+	}
 
 	port, err := freePort()
 	if err != nil {
 		fail(err)
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_ADAPTER="+r.pkgName, "ZASTRO_MODE="+mode)
+	// `astro dev` loads astro.config.mjs itself: the adapter's mode is then
+	// "standalone" (the suite is still told "dev").
+	adapterMode := mode
+	if mode == "dev" {
+		adapterMode = "standalone"
+	}
+	env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_ADAPTER="+r.pkgName, "ZASTRO_MODE="+adapterMode)
 	var args []string
 	switch mode {
 	case "standalone":
-		args = []string{filepath.Join(r.outDirs[mode], "server", "entry.mjs")}
+		entry, err := findServerEntry(filepath.Join(r.app, r.outDirs[mode]))
+		if err != nil {
+			fail(err)
+		}
+		args = []string{entry}
 	case "middleware":
+		entry, err := findServerEntry(filepath.Join(r.app, r.outDirs[mode]))
+		if err != nil {
+			fail(err)
+		}
 		args = []string{"server.mjs"}
-		env = append(env, "ZASTRO_ENTRY="+filepath.Join(r.outDirs[mode], "server", "entry.mjs"))
+		env = append(env, "ZASTRO_ENTRY="+entry)
 	case "dev":
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
@@ -363,12 +373,9 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	res.Seconds["ready"] = secondsSince(start)
 	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
 
-	start = time.Now()
-	suiteEnv := append(slices.Clone(r.env), "ZASTRO_BASE="+base, "ZASTRO_MODE="+mode)
-	out, err := runCmd(context.Background(), suiteTimeout, r.repo, suiteEnv, r.nodeBin,
-		"--test", "--test-force-exit", "--test-reporter=spec", r.suite)
-	res.Seconds["suite"] = secondsSince(start)
-	sum := parseSpec(out)
+	run := runSuite(r.env, r.repo, r.nodeBin, r.suite, base, mode)
+	sum, out, err := run.summary, run.out, run.err
+	res.Seconds["suite"] = run.seconds
 	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
 	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, res.Seconds["suite"])
 	if err != nil || sum.fail > 0 || sum.pass == 0 {
@@ -379,6 +386,42 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 		}
 		fail(fmt.Errorf("%s/%s: client suite failed (%d of %d): %v", r.Name, mode, sum.fail, sum.pass+sum.fail, err))
 	}
+}
+
+// typesConfig is the astro.config a user writes: a static import, so that
+// tsc sees the package's types. Only `astro sync` reads it.
+const typesConfig = `import { defineConfig } from "astro/config";
+import node from %q;
+
+export default defineConfig({ output: "server", adapter: node({ mode: "standalone" }) });
+`
+
+var tscError = regexp.MustCompile(`(?m)^\S.*\(\d+,\d+\): error TS\d+: .*$`)
+
+// checkTypes is the type half of the contract: with the package installed,
+// App.Locals has both members, typed without any, in a user's `tsc --noEmit`.
+func (r *majorRun) checkTypes(t *testing.T, res *outcome) error {
+	const cfg = "astro.config.types.mjs"
+	if err := os.WriteFile(filepath.Join(r.app, cfg), fmt.Appendf(nil, typesConfig, r.pkgName), 0o644); err != nil {
+		return err
+	}
+	start := time.Now()
+	if out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/.bin/astro", "sync", "--config", cfg); err != nil {
+		return fmt.Errorf("astro sync: %w\n%s", err, tail(out, 40))
+	}
+	res.Seconds["astro_sync"] = secondsSince(start)
+	start = time.Now()
+	out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/typescript/bin/tsc", "-p", ".", "--noEmit")
+	res.Seconds["tsc"] = secondsSince(start)
+	errs := tscError.FindAllString(string(out), -1)
+	res.Failed = len(errs)
+	res.FailedTests = errs[:min(len(errs), 20)]
+	t.Logf("%s/types: astro sync %.1fs, tsc %.1fs, %d errors", r.Name, res.Seconds["astro_sync"], res.Seconds["tsc"], len(errs))
+	if err != nil {
+		return fmt.Errorf("tsc --noEmit: %w\n%s", err, tail(out, 60))
+	}
+	res.Passed = 1
+	return nil
 }
 
 // ---------------------------------------------------------------- majors, app
@@ -500,6 +543,19 @@ func writePackageJSON(template, dst, pkgName, pkgDepJSON string) error {
 	return os.WriteFile(dst, append(out, '\n'), 0o644)
 }
 
+// findServerEntry finds server/entry.mjs in a build's outDir. Astro 4 puts the
+// server build of a non-default outDir under <outDir>/dist/server (its
+// build.server default is "./dist/server/"), later majors under <outDir>/server.
+func findServerEntry(outDir string) (string, error) {
+	for _, rel := range []string{"server/entry.mjs", "dist/server/entry.mjs"} {
+		p := filepath.Join(outDir, filepath.FromSlash(rel))
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no server/entry.mjs under %s", outDir)
+}
+
 func readPackageIdentity(path string) (name, version string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -515,335 +571,4 @@ func readPackageIdentity(path string) (name, version string, err error) {
 func installedVersion(app, pkg string) (string, error) {
 	_, v, err := readPackageIdentity(filepath.Join(app, "node_modules", pkg, "package.json"))
 	return v, err
-}
-
-// ---------------------------------------------------------------- processes
-
-// server is a host process in its own process group, so that stopping it also
-// stops whatever it spawned (astro dev's workers, esbuild).
-type server struct {
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{}
-	err  error
-	once sync.Once
-}
-
-func startServer(dir string, env []string, logPath, name string, args ...string) (*server, error) {
-	f, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("starting %s %s: %w", name, strings.Join(args, " "), err)
-	}
-	s := &server{cmd: cmd, log: f, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-	return s, nil
-}
-
-// waitReady polls url until it answers 200, the process exits, or the timeout.
-func (s *server) waitReady(url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 10 * time.Second}
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("process exited before it was ready: %v", s.err)
-		default:
-		}
-		resp, err := client.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-s.done:
-		case <-time.After(200 * time.Millisecond): // poll interval
-		}
-	}
-	return fmt.Errorf("no 200 from %s within %s (last: %s)", url, timeout, last)
-}
-
-func (s *server) stop() {
-	s.once.Do(func() {
-		pgid := s.cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(stopGrace):
-		}
-		// Whatever is left of the group (the leader may have exited first).
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-s.done
-		s.log.Close()
-	})
-}
-
-// runCmd runs a command to completion in its own process group, killing the
-// whole group on timeout, and returns its combined output.
-func runCmd(ctx context.Context, timeout time.Duration, dir string, env []string, name string, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("timed out after %s: %w", timeout, err)
-	}
-	return buf.Bytes(), err
-}
-
-func mustOutput(t *testing.T, env []string, dir, name string, args ...string) []byte {
-	t.Helper()
-	out, err := runCmd(context.Background(), time.Minute, dir, env, name, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-// findNode runs scripts/node.sh: a Node >= 22.12, fetched once if needed.
-func findNode(t *testing.T, repo string) string {
-	t.Helper()
-	out, err := runCmd(context.Background(), 10*time.Minute, repo, os.Environ(), "bash", filepath.Join(repo, "scripts", "node.sh"))
-	if err != nil {
-		t.Fatalf("scripts/node.sh: %v\n%s", err, out)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	bin := strings.TrimSpace(lines[len(lines)-1])
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("scripts/node.sh printed %q: %v\n%s", bin, err, out)
-	}
-	return bin
-}
-
-// toolEnv is the environment of every npm/astro/node subprocess: the chosen
-// Node first on PATH (npm and the astro bin run on it), no telemetry, no update
-// checks, no prompts.
-func toolEnv(nodeDir string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "PATH", "NODE_OPTIONS", "HOST", "PORT":
-			continue
-		}
-		if strings.HasPrefix(k, "ZASTRO_") && !strings.HasPrefix(k, "ZASTRO_E2E_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"PATH="+nodeDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"ASTRO_TELEMETRY_DISABLED=1",
-		"ASTRO_DISABLE_UPDATE_CHECK=true",
-		"npm_config_update_notifier=false",
-		"npm_config_fund=false",
-		"npm_config_audit=false",
-		"NO_COLOR=1",
-	)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// ---------------------------------------------------------------- results
-
-type specSummary struct {
-	pass, fail, skipped int
-	failedNames         []string
-}
-
-var (
-	specCount  = regexp.MustCompile(`^ℹ (pass|fail|skipped|cancelled) (\d+)$`)
-	specFailed = regexp.MustCompile(`^✖ (.+?) \(\d+(\.\d+)?m?s\)`)
-)
-
-// parseSpec reads the summary of node --test's spec reporter.
-func parseSpec(out []byte) specSummary {
-	var s specSummary
-	inFailures := false
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if m := specCount.FindStringSubmatch(line); m != nil {
-			n, _ := strconv.Atoi(m[2])
-			switch m[1] {
-			case "pass":
-				s.pass = n
-			case "fail", "cancelled":
-				s.fail += n
-			case "skipped":
-				s.skipped = n
-			}
-			continue
-		}
-		if strings.HasPrefix(line, "✖ failing tests:") {
-			inFailures = true
-			continue
-		}
-		if m := specFailed.FindStringSubmatch(line); m != nil && !inFailures {
-			s.failedNames = append(s.failedNames, m[1])
-		}
-	}
-	return s
-}
-
-type resultLog struct {
-	mu   sync.Mutex
-	rows []outcome
-}
-
-func (l *resultLog) add(o outcome) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rows = append(l.rows, o)
-}
-
-// merge writes this run's rows over the same rows of earlier runs, so a run of
-// one major does not erase the others.
-func (l *resultLog) merge(path string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.rows) == 0 {
-		return nil
-	}
-	key := func(o outcome) string {
-		return o.Package + "|" + o.AdapterVersion + "|" + o.AstroVersion + "|" + o.Mode
-	}
-	var file struct {
-		Results []outcome `json:"results"`
-	}
-	if b, err := os.ReadFile(path); err == nil {
-		_ = json.Unmarshal(b, &file)
-	}
-	byKey := map[string]outcome{}
-	for _, o := range file.Results {
-		byKey[key(o)] = o
-	}
-	for _, o := range l.rows {
-		byKey[key(o)] = o
-	}
-	file.Results = file.Results[:0]
-	for _, o := range byKey {
-		file.Results = append(file.Results, o)
-	}
-	modeRank := map[string]int{"standalone": 0, "middleware": 1, "dev": 2}
-	sort.Slice(file.Results, func(i, j int) bool {
-		a, b := file.Results[i], file.Results[j]
-		if a.AstroVersion != b.AstroVersion {
-			return versionLess(b.AstroVersion, a.AstroVersion)
-		}
-		if a.Package != b.Package {
-			return a.Package < b.Package
-		}
-		return modeRank[a.Mode] < modeRank[b.Mode]
-	})
-	b, err := json.MarshalIndent(file, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func versionLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, _ := strconv.Atoi(pa[i])
-		y, _ := strconv.Atoi(pb[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return len(pa) < len(pb)
-}
-
-// ---------------------------------------------------------------- small helpers
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(wd) // go test runs in e2e/
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repo root not found above %s: %v", wd, err)
-	}
-	return root
-}
-
-func workDir(t *testing.T, prefix string) string {
-	if os.Getenv("ZASTRO_E2E_KEEP") == "1" {
-		d, err := os.MkdirTemp("", prefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("keeping %s (ZASTRO_E2E_KEEP=1)", d)
-		return d
-	}
-	return t.TempDir()
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
-
-func secondsSince(t time.Time) float64 {
-	return float64(time.Since(t).Milliseconds()) / 1000
-}
-
-func tail(b []byte, lines int) string {
-	parts := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
-}
-
-func tailFile(path string, lines int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	return tail(b, lines)
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }

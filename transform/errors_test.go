@@ -35,8 +35,37 @@ func testRecipe(steps ...Step) Recipe {
 	return Recipe{Adapter: "node", Package: "@astrojs/node", NewPackage: "zastro-websockets-node", Steps: steps}
 }
 
+// nodeSteps is the node recipe cut down to the steps that keep returns true
+// for: the way to test some steps on a fixture that holds only their files.
+func nodeSteps(keep func(name string) bool) Recipe {
+	r, _ := RecipeFor("node")
+	var steps []Step
+	for _, s := range r.Steps {
+		if keep(s.Name) {
+			steps = append(steps, s)
+		}
+	}
+	r.Steps = steps
+	return r
+}
+
+// isIdentity keeps the identity steps; named keeps the steps listed.
+func isIdentity(name string) bool { return strings.Contains(name, "/identity-") }
+
+func named(names ...string) func(string) bool {
+	return func(name string) bool {
+		for _, n := range names {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func TestApplyErrors(t *testing.T) {
 	node, _ := RecipeFor("node")
+	identity := nodeSteps(isIdentity) // for fixtures that hold only an index
 	for _, tc := range []struct {
 		name    string
 		fixture string
@@ -46,11 +75,11 @@ func TestApplyErrors(t *testing.T) {
 		want    []wantMsg
 	}{
 		{
-			name: "anchor-renamed", fixture: "errors/anchor-renamed", recipe: node,
+			name: "anchor-renamed", fixture: "errors/anchor-renamed", recipe: identity,
 			want: []wantMsg{{"node/identity-server-entrypoint", `node@11.0.0: dist/index.js: step "node/identity-server-entrypoint": expected 1, found 0`, "dist/index.js", 3}},
 		},
 		{
-			name: "too-many", fixture: "errors/too-many", recipe: node,
+			name: "too-many", fixture: "errors/too-many", recipe: identity,
 			want: []wantMsg{
 				{"node/identity-adapter-name", "expected 1, found 2", "src/index.ts", 13},
 				{"node/identity-server-entrypoint", "expected 1, found 2", "src/index.ts", 14},
@@ -65,10 +94,49 @@ func TestApplyErrors(t *testing.T) {
 				{"node/identity-server-entrypoint", "none of its files is in the package", "", 0},
 				{"node/identity-preview-entrypoint", "none of its files is in the package", "", 0},
 				{"node/identity-specifiers", "none of its files is in the package: src/**/", "", 0},
+				{"node/locals-app-handler", "none of its files is in the package: src/serve-app.ts, dist/serve-app.js", "", 0},
+				{"node/standalone-upgrade", "none of its files is in the package: src/standalone.ts, dist/standalone.js", "", 0},
+				{"node/preview-upgrade", "none of its files is in the package: src/preview.ts, dist/preview.js", "", 0},
+				{"node/server-upgrade-handler-exports", "none of its files is in the package: src/server.ts, dist/server.js", "", 0},
+				{"node/adapter-exports-upgrade-handler", "none of its files is in the package: src/index.ts, dist/index.js", "", 0},
+				{"node/dev-server-hook", "none of its files is in the package: src/index.ts, dist/index.js", "", 0},
 			},
 		},
 		{
-			name: "syntax-error", fixture: "errors/syntax-error", recipe: node,
+			name: "ws-handler-params", fixture: "errors/ws-handler-params", recipe: nodeSteps(named("node/locals-app-handler")),
+			want: []wantMsg{{"node/locals-app-handler", `node@9.0.0: src/serve-app.ts: step "node/locals-app-handler": the request handler's parameters are [req res next]: want (req, res, next, locals)`, "src/serve-app.ts", 7}},
+		},
+		{
+			name: "ws-no-server", fixture: "errors/ws-no-server", recipe: nodeSteps(named("node/standalone-upgrade", "node/preview-upgrade")),
+			want: []wantMsg{
+				{"node/standalone-upgrade", `node@10.0.0: dist/standalone.js: step "node/standalone-upgrade": expected 1, found 0`, "dist/standalone.js", 3},
+				{"node/preview-upgrade", `node@10.0.0: dist/preview.js: step "node/preview-upgrade": expected 1, found 0`, "dist/preview.js", 3},
+			},
+		},
+		{
+			name: "ws-setup-hook", fixture: "errors/ws-setup-hook", recipe: nodeSteps(named("node/dev-server-hook")),
+			want: []wantMsg{{"node/dev-server-hook", `node@11.0.0: src/index.ts: step "node/dev-server-hook": upstream now has its own astro:server:setup hook`, "src/index.ts", 9}},
+		},
+		{
+			name: "ws-handler-not-exported", fixture: "errors/ws-handler-not-exported", recipe: nodeSteps(named("node/server-upgrade-handler")),
+			want: []wantMsg{{"node/server-upgrade-handler", `node@10.0.0: dist/server.js: step "node/server-upgrade-handler": handler is declared but not exported`, "dist/server.js", 6}},
+		},
+		{
+			name: "ws-call-args", fixture: "errors/ws-call-args", recipe: nodeSteps(named("node/standalone-upgrade", "node/server-upgrade-handler")),
+			want: []wantMsg{
+				{"node/standalone-upgrade", `dist/standalone.js: step "node/standalone-upgrade": createServer's first argument is not the request listener: createServer(createStandaloneHandler(app, options), options.host, options.port)`, "dist/standalone.js", 3},
+				{"node/server-upgrade-handler", `dist/server.js: step "node/server-upgrade-handler": handler is not made by a call with the options as second argument: handler = createStandaloneHandler(app)`, "dist/server.js", 5},
+			},
+		},
+		{
+			name: "ws-exports", fixture: "errors/ws-exports", recipe: nodeSteps(named("node/server-upgrade-handler-exports", "node/adapter-exports-upgrade-handler")),
+			want: []wantMsg{
+				{"node/server-upgrade-handler-exports", `node@9.0.0: src/server.ts: step "node/server-upgrade-handler-exports": createExports' parameters are [manifest ]: want (manifest, options)`, "src/server.ts", 7},
+				{"node/adapter-exports-upgrade-handler", `node@9.0.0: src/index.ts: step "node/adapter-exports-upgrade-handler": expected 1, found 0`, "src/index.ts", 7},
+			},
+		},
+		{
+			name: "syntax-error", fixture: "errors/syntax-error", recipe: identity,
 			want: []wantMsg{{"", `node@10.0.0: dist/index.js: syntax error: missing ")"`, "dist/index.js", 13}},
 		},
 		{
@@ -203,8 +271,7 @@ func TestErrorsAreAllReported(t *testing.T) {
 	files := map[string][]byte{
 		"dist/index.js": []byte("function getAdapter() { return { name: '@astrojs/node' }; }\nfunction createIntegration() { return {}; }\n"),
 	}
-	node, _ := RecipeFor("node")
-	res := Apply(node, Input{Adapter: "node", Version: "10.0.0", Files: files})
+	res := Apply(nodeSteps(isIdentity), Input{Adapter: "node", Version: "10.0.0", Files: files})
 	var steps []string
 	for _, m := range res.Errors {
 		steps = append(steps, m.Step)

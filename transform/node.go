@@ -18,7 +18,7 @@ func nodeRecipe() Recipe {
 		Adapter:    "node",
 		Package:    id.pkg,
 		NewPackage: id.newPkg,
-		Steps: []Step{
+		Steps: append([]Step{
 			{
 				Name:  "node/identity-integration-name",
 				Doc:   "rename the integration: property name of the object createIntegration returns",
@@ -54,6 +54,6 @@ func nodeRecipe() Recipe {
 				Edit:   id.rename,
 			},
 			id.specifierStep("node"),
-		},
+		}, nodeWebSocketSteps()...),
 	}
 }

@@ -21,7 +21,13 @@ var generations = []struct {
 		{"dist/index.js", "node/identity-adapter-name", 1},
 		{"dist/index.js", "node/identity-server-entrypoint", 1},
 		{"dist/index.js", "node/identity-preview-entrypoint", 1},
-		{"dist/index.js", "node/identity-specifiers", 2}, // noExternal and the nested hook's name
+		{"dist/index.js", "node/identity-specifiers", 2},             // noExternal and the nested hook's name
+		{"dist/serve-app.js", "node/locals-app-handler", 2},          // import, locals line
+		{"dist/standalone.js", "node/standalone-upgrade", 2},         // import, attachUpgrade
+		{"dist/preview.js", "node/preview-upgrade", 2},               // import, attachUpgrade
+		{"dist/server.js", "node/server-upgrade-handler-exports", 3}, // import, wrapper open and close
+		{"dist/index.js", "node/adapter-exports-upgrade-handler", 1}, // the exports array
+		{"dist/index.js", "node/dev-server-hook", 2},                 // import, hook
 	}},
 	{"node-9", "node", []Change{
 		{"src/index.ts", "node/identity-integration-name", 1},
@@ -29,6 +35,12 @@ var generations = []struct {
 		{"src/index.ts", "node/identity-server-entrypoint", 1},
 		{"src/index.ts", "node/identity-preview-entrypoint", 1},
 		{"src/index.ts", "node/identity-specifiers", 1},
+		{"src/serve-app.ts", "node/locals-app-handler", 2},
+		{"src/standalone.ts", "node/standalone-upgrade", 2},
+		{"src/preview.ts", "node/preview-upgrade", 2},
+		{"src/server.ts", "node/server-upgrade-handler-exports", 3},
+		{"src/index.ts", "node/adapter-exports-upgrade-handler", 1}, // a trailing comma in the array
+		{"src/index.ts", "node/dev-server-hook", 2},
 	}},
 	{"node-10", "node", []Change{
 		{"dist/index.js", "node/identity-integration-name", 1},
@@ -36,6 +48,11 @@ var generations = []struct {
 		{"dist/index.js", "node/identity-server-entrypoint", 1},
 		{"dist/index.js", "node/identity-preview-entrypoint", 1},
 		{"dist/vite-plugin-config.js", "node/identity-specifiers", 1},
+		{"dist/serve-app.js", "node/locals-app-handler", 2},
+		{"dist/standalone.js", "node/standalone-upgrade", 2}, // not the second server in the file
+		{"dist/preview.js", "node/preview-upgrade", 2},
+		{"dist/server.js", "node/server-upgrade-handler", 3}, // import, declaration, export clause
+		{"dist/index.js", "node/dev-server-hook", 2},
 	}},
 	{"node-11", "node", []Change{
 		{"src/index.ts", "node/identity-integration-name", 1},
@@ -44,6 +61,11 @@ var generations = []struct {
 		{"src/index.ts", "node/identity-preview-entrypoint", 1},
 		{"src/shared.ts", "node/identity-specifiers", 1},
 		{"src/vite-plugin-config.ts", "node/identity-specifiers", 1},
+		{"src/serve-app.ts", "node/locals-app-handler", 2},
+		{"src/standalone.ts", "node/standalone-upgrade", 2},
+		{"src/preview.ts", "node/preview-upgrade", 2},
+		{"src/server.ts", "node/server-upgrade-handler", 2}, // import, `export const upgradeHandler`
+		{"src/index.ts", "node/dev-server-hook", 2},
 	}},
 	{"cloudflare-12", "cloudflare", []Change{
 		{"dist/index.js", "cloudflare/identity-integration-name", 1},
@@ -178,13 +200,26 @@ func TestUntouchedBytes(t *testing.T) {
 					}
 					j += len(e.Text)
 					i = int(e.End)
-					// Identity edits replace whole string literals, quotes included.
+					step := r.Steps[e.step].Name
+					if e.Start == e.End {
+						// Insertions (the WebSocket steps) carry their marker
+						// after any leading whitespace.
+						if !strings.HasPrefix(strings.TrimLeft(e.Text, " \t\r\n"), Marker(step)+" ") {
+							t.Errorf("%s: insertion %q does not start with its marker", name, e.Text)
+						}
+						continue
+					}
+					// Replacements are the identity steps': whole string
+					// literals, quotes included.
+					if !strings.Contains(step, "/identity-") {
+						t.Errorf("%s: step %s replaces %q: only identity steps replace code", name, step, src[e.Start:e.End])
+					}
 					orig := src[e.Start:e.End]
 					q := orig[0]
 					if !strings.ContainsRune("'\"`", rune(q)) || orig[len(orig)-1] != q || e.Text[len(e.Text)-1] != q {
 						t.Errorf("%s: edit %q -> %q is not a string literal replacement in the same quotes", name, orig, e.Text)
 					}
-					if !strings.HasPrefix(e.Text, Marker(r.Steps[e.step].Name)+" ") {
+					if !strings.HasPrefix(e.Text, Marker(step)+" ") {
 						t.Errorf("%s: edit %q does not start with its marker", name, e.Text)
 					}
 				}
@@ -234,4 +269,42 @@ func render(msgs []Message) string {
 		out = append(out, m.String())
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestNodeServerEntryBoundary: 10.0.0 pre-releases up to beta.4 still have
+// createExports() and getAdapter's exports array; beta.5 moved handler to
+// module level. Each shape runs under its own steps on both sides.
+func TestNodeServerEntryBoundary(t *testing.T) {
+	node, _ := RecipeFor("node")
+	for _, tc := range []struct {
+		fixture, version string
+		serverStep       string // "" when the run must fail
+	}{
+		{"node-8", "10.0.0-alpha.2", "node/server-upgrade-handler-exports"},
+		{"node-8", "10.0.0-beta.4", "node/server-upgrade-handler-exports"},
+		{"node-8", "10.0.0-beta.5", ""},
+		{"node-10", "10.0.0-beta.4", ""},
+		{"node-10", "10.0.0-beta.5", "node/server-upgrade-handler"},
+		{"node-10", "10.0.0", "node/server-upgrade-handler"},
+	} {
+		fx := loadFixture(t, tc.fixture)
+		res := Apply(node, Input{Adapter: "node", Version: tc.version, Files: fx.files})
+		if tc.serverStep == "" {
+			if len(res.Errors) == 0 {
+				t.Errorf("%s as %s: the other shape's steps must refuse it", tc.fixture, tc.version)
+			}
+			continue
+		}
+		if len(res.Errors) > 0 {
+			t.Errorf("%s as %s:\n%s", tc.fixture, tc.version, render(res.Errors))
+			continue
+		}
+		ran := false
+		for _, c := range res.Changes {
+			ran = ran || (c.Step == tc.serverStep && c.File == "dist/server.js")
+		}
+		if !ran {
+			t.Errorf("%s as %s: %s did not edit dist/server.js: %v", tc.fixture, tc.version, tc.serverStep, res.Changes)
+		}
+	}
 }

@@ -142,6 +142,8 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 	if _, ok := files[entry]; !ok {
 		return "", nil, fmt.Errorf("%s is missing", entry)
 	}
+	imported := importedNames(files)
+	var missing []string
 	plugin := api.Plugin{
 		Name: "zastro-package",
 		Setup: func(b api.PluginBuild) {
@@ -154,6 +156,7 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 					if _, ok := files[strings.TrimPrefix(p, "/")]; ok {
 						return api.OnResolveResult{Path: p, Namespace: "pkg"}, nil
 					}
+					missing = append(missing, fmt.Sprintf("%s imports %s: it does not resolve to a file of the package", strings.TrimPrefix(a.Importer, "/"), a.Path))
 					return api.OnResolveResult{Path: "missing:" + p, Namespace: stubNS}, nil
 				}
 				return api.OnResolveResult{Path: a.Path, Namespace: stubNS}, nil
@@ -163,7 +166,11 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS, ResolveDir: "/"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: stubNS}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				s := fmt.Sprintf("module.exports = globalThis.__stub(%q);", a.Path)
+				if strings.HasPrefix(a.Path, "missing:") {
+					s := fmt.Sprintf("globalThis.__stub(%q);", a.Path)
+					return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
+				}
+				s := stubModule(a.Path, imported[a.Path])
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 			})
 		},
@@ -192,6 +199,9 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 		}
 		return "", nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
 	}
+	if len(missing) > 0 {
+		return "", nil, fmt.Errorf("%s", strings.Join(missing, "; "))
+	}
 	exports := metaExports(res.Metafile)
 	return string(res.OutputFiles[0].Contents), exports, nil
 }
@@ -199,20 +209,44 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 // harness is the stub of Astro's hook API; it records what the integration does.
 const harness = `
 var __record = { unresolved: [], devEvents: [] };
+// Web platform classes that the runtime extends at module level; no behaviour is needed.
+(function (g) {
+  function define(name, value) { if (typeof g[name] === "undefined") g[name] = value; }
+  define("EventTarget", class EventTarget { addEventListener() {} removeEventListener() {} dispatchEvent() { return true; } });
+  define("Event", class Event { constructor(type) { this.type = type; } });
+  define("MessageEvent", class MessageEvent extends g.Event {});
+  define("CloseEvent", class CloseEvent extends g.Event {});
+  define("ErrorEvent", class ErrorEvent extends g.Event {});
+  define("DOMException", class DOMException extends Error {});
+  define("Blob", class Blob {});
+  define("TextEncoder", class TextEncoder { encode() { return new Uint8Array(0); } });
+  define("TextDecoder", class TextDecoder { decode() { return ""; } });
+  define("queueMicrotask", function (f) { Promise.resolve().then(f); });
+  define("setTimeout", function () { return 0; });
+  define("clearTimeout", function () {});
+  define("setImmediate", function () { return 0; });
+  define("console", { log: function () {}, error: function () {}, warn: function () {}, info: function () {}, debug: function () {} });
+  define("process", { env: {}, on: function () {}, once: function () {}, versions: { node: "22.0.0" }, platform: "linux", cwd: function () { return "/app"; } });
+})(globalThis);
 globalThis.__stub = function (name) {
   if (name.indexOf("missing:") === 0) { __record.unresolved.push("import of " + name.slice(8) + " does not resolve to a file of the package"); }
-  var fn = function () { return stubValue(); };
-  function stubValue() {
-    return new Proxy(function () {}, {
-      get: function (t, k) { if (k === "then") return undefined; if (k === Symbol.toPrimitive) return function () { return ""; }; if (k === "__esModule") return false; return stubValue(); },
-      apply: function () { return stubValue(); },
-      construct: function () { return stubValue(); }
-    });
-  }
-  return new Proxy({}, {
-    get: function (t, k) { if (k === "__esModule") return true; if (k === "then") return undefined; return stubValue(); }
-  });
+  return stubValue();
 };
+function stubValue() {
+  var base = function () {};
+  base.prototype = {};
+  return new Proxy(base, {
+    get: function (t, k) {
+      if (k === "prototype") return t.prototype;
+      if (k === "then") return undefined;
+      if (k === Symbol.toPrimitive) return function () { return ""; };
+      if (k === Symbol.iterator) return undefined;
+      return stubValue();
+    },
+    apply: function () { return stubValue(); },
+    construct: function () { return stubValue(); }
+  });
+}
 `
 
 const drive = `
@@ -234,7 +268,7 @@ const drive = `
   call("astro:config:done", { config: config, setAdapter: function (a) { adapter = a; }, logger: logger, buildOutput: "server", injectTypes: function () { return url("file:///app/.astro/types.d.ts"); } });
   var server = {
     httpServer: { on: function (ev) { __record.devEvents.push(ev); return this; }, once: function (ev) { __record.devEvents.push(ev); return this; }, addListener: function (ev) { __record.devEvents.push(ev); return this; } },
-    middlewares: { use: function () {} },
+    middlewares: { stack: [], use: function () {} },
     ws: { on: function () {} }, config: { server: {} }
   };
   call("astro:server:setup", { server: server, logger: logger, toolbar: {} });

@@ -14,9 +14,9 @@ func TestFromCommit(t *testing.T) {
 		{"5.7.13", "2dbf999e0c8d1f0a6b0c6f0e5c3a2b1d0e9f8a7b", "5.7.13-2dbf999", ""},
 		{"7.2.4", "8a31cba625a23d886614172e1d3b02b8eb896a18", "7.2.4-8a31cba", ""},
 		{"5.7.13", "0123456789abcdef0123456789abcdef01234567", "5.7.13-g0123456", ""},
-		{"5.7.13", "1234567aaaa", "5.7.13-1234567", ""},         // digits only, no leading zero: valid numeric
-		{"5.7.13", "ABCDEF0123", "5.7.13-abcdef0", ""},          // lower-cased
-		{"5.7.13-beta.1", "2dbf999e0c", "5.7.13-2dbf999", ""},   // only the release part of astro
+		{"5.7.13", "1234567aaaa", "5.7.13-1234567", ""},       // digits only, no leading zero: valid numeric
+		{"5.7.13", "ABCDEF0123", "5.7.13-abcdef0", ""},        // lower-cased
+		{"5.7.13-beta.1", "2dbf999e0c", "5.7.13-2dbf999", ""}, // only the release part of astro
 		{"5.7", "2dbf999e0c", "", "not an exact semantic version"},
 		{"5.7.13", "2dbf9", "", "at least 7"},
 		{"5.7.13", "zzzzzzzzzz", "", "hexadecimal"},

@@ -163,6 +163,7 @@ With no adapter named, every adapter with a recipe is built.`)
 	out := fs.String("out", "packages", "folder the packages are written to")
 	pkgVersion := fs.String("package-version", "", "version of the generated package (default: computed, see README)")
 	asJSON := fs.Bool("json", false, "print a JSON report on stdout")
+	noVerify := fs.Bool("no-verify", false, "skip the contract check of the assembled package")
 	names, err := parseOrHelp(fs, args)
 	if err != nil {
 		return err
@@ -185,6 +186,7 @@ With no adapter named, every adapter with a recipe is built.`)
 			Version:  *pkgVersion,
 			NpmCache: filepath.Join(cacheDir(e), "npm"),
 			Progress: e.stderr,
+			NoVerify: *noVerify,
 		})
 		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
 		if rep.Changes == nil {

@@ -40,6 +40,7 @@ func init() {
 		{"build", "build the packages from an upstream adapter", runBuild},
 		{"diff", "show, per file, what the recipes change upstream", runDiff},
 		{"pack", "write npm tarballs of the built packages", runPack},
+		{"verify", "check built packages against the adapter contract", runVerify},
 		{"sync-version", "compute the package version from the upstream submodule and write it", runSyncVersion},
 		{"upstream", "status, checkout or reset of the upstream submodule", runUpstream},
 	}

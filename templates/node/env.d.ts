@@ -18,7 +18,9 @@ export interface UpgradeWebSocketOptions {
 	/**
 	 * The subprotocol to select: one of those the client offered in
 	 * `Sec-WebSocket-Protocol` (`new WebSocket(url, ["chat", "v2"])`), else
-	 * `upgradeWebSocket` throws. Left out, no subprotocol is selected.
+	 * `upgradeWebSocket` throws. Left out, no subprotocol is selected; note
+	 * that browsers (and Node's WebSocket) fail the connection when they
+	 * offered subprotocols and the server selected none.
 	 */
 	protocol?: string
 }

@@ -124,3 +124,15 @@ export function createUpgradeHandler(handler: RequestHandler, options?: AdapterO
 function isPromise(value: unknown): value is Promise<unknown> {
 	return value instanceof Promise || (typeof value === "object" && value !== null && "catch" in value && "then" in value)
 }
+
+/**
+ * For adapter generations whose server entry returns its exports from
+ * `createExports()` (Astro 4 and 5): the same exports plus `upgradeHandler`,
+ * built on the entry's own `handler`.
+ */
+export function withUpgradeHandler<T extends { handler: RequestHandler }>(
+	exports: T,
+	options?: AdapterOptions | null,
+): T & { upgradeHandler: UpgradeHandler } {
+	return { ...exports, upgradeHandler: createUpgradeHandler(exports.handler, options) }
+}

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-install() {
+npm_install() {
 	if [ -f package-lock.json ]; then
 		npm ci --no-audit --no-fund --prefer-offline
 	else
@@ -15,18 +15,19 @@ install() {
 
 # Reinstall when the lock file changed since the last install.
 if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
 	for attempt in 1 2 3; do
-		if install >npm-install.log 2>&1; then
+		if npm_install >"$log" 2>&1; then
 			break
 		fi
 		if [ "$attempt" = 3 ]; then
-			cat npm-install.log >&2
+			cat "$log" >&2
 			echo "typecheck: npm install failed 3 times" >&2
 			exit 1
 		fi
 		sleep $((attempt * 5))
 	done
-	rm -f npm-install.log
 fi
 
 status=0

@@ -4,4 +4,4 @@ export interface UserOptions {
 	bodySizeLimit?: number;
 }
 
-export type Options = UserOptions & { host: string | boolean };
+export type Options = UserOptions & { host: string | boolean; port?: number };

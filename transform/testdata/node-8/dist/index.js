@@ -30,7 +30,7 @@ export default function createIntegration(userOptions) {
                 saved = { ...userOptions, port: config.server.port };
                 setAdapter(getAdapter(saved));
             },
-            'astro:server:setup': () => {
+            'astro:build:done': () => {
                 // a nested return: not the object createIntegration returns
                 return { name: '@astrojs/node', nested: true };
             },

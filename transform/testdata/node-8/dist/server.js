@@ -1,9 +1,11 @@
 import { NodeApp } from 'astro/app/node';
-import { startServer as start } from './standalone.js';
+import createMiddleware from './middleware.js';
+import start, { createStandaloneHandler } from './standalone.js';
 export function createExports(manifest, options) {
     const app = new NodeApp(manifest);
     return {
         options,
+        handler: options.mode === 'middleware' ? createMiddleware(app) : createStandaloneHandler(app, options),
         startServer: () => start(app, options),
     };
 }

@@ -8,7 +8,11 @@ export function getAdapter(options: Options): AstroAdapter {
 		name: '@astrojs/node',
 		serverEntrypoint: '@astrojs/node/server.js',
 		previewEntrypoint: '@astrojs/node/preview.js',
-		exports: ['handler', 'startServer', 'options'],
+		exports: [
+			'handler',
+			'startServer',
+			'options', // a trailing comma: no hole may follow
+		],
 		args: options,
 		adapterFeatures: {
 			buildOutput: 'server',

@@ -5,4 +5,5 @@ export interface UserOptions {
 
 export interface Options extends UserOptions {
 	host: string | boolean;
+	port?: number;
 }

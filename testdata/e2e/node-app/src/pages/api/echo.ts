@@ -25,7 +25,7 @@ export const GET: APIRoute = (ctx) => {
 
   socket.onopen = () => socket.send("open");
   socket.onmessage = (event) => {
-    const data: unknown = event.data;
+    const data = event.data;
     if (typeof data === "string") {
       if (data === "close-me") {
         socket.close(4001, "bye");
@@ -46,7 +46,7 @@ export const GET: APIRoute = (ctx) => {
       return;
     }
     socket.send(`type:${kindOf(data)}`);
-    socket.send(data as ArrayBuffer | Blob);
+    socket.send(data);
   };
   return response;
 };
