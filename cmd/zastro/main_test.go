@@ -183,8 +183,8 @@ func commit(t *testing.T, repo *git.Repository, msg string) plumbing.Hash {
 func typesRegistry(t *testing.T, version string) string {
 	t.Helper()
 	files := map[string]string{
-		"package/package.json":   `{"name":"@astrojs/node","version":"` + version + `"}`,
-		"package/dist/index.d.ts": "import type { AstroIntegration } from 'astro';\nexport default function createIntegration(userOptions: { mode: 'standalone' | 'middleware' }): AstroIntegration;\n",
+		"package/package.json":     `{"name":"@astrojs/node","version":"` + version + `"}`,
+		"package/dist/index.d.ts":  "import type { AstroIntegration } from 'astro';\nexport default function createIntegration(userOptions: { mode: 'standalone' | 'middleware' }): AstroIntegration;\n",
 		"package/dist/server.d.ts": "export declare const handler: (...args: unknown[]) => unknown;\n",
 	}
 	var buf bytes.Buffer
