@@ -144,6 +144,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	files := map[string][]byte{}
 	var msgs []transform.Message
 	hasSrc := false
+	var rootTypes []string
 	for p, b := range tr.Files {
 		switch {
 		case strings.HasPrefix(p, "src/") && isCompiled(p):
@@ -155,6 +156,11 @@ func Assemble(ctx context.Context, opts Options) Result {
 			files[p] = b
 		case p == "LICENSE" || p == "README.md":
 			// rewritten below
+		case !strings.Contains(p, "/") && strings.HasSuffix(p, ".d.ts"):
+			// Declarations upstream ships beside dist/ (cloudflare 13.x on:
+			// types.d.ts, which Astro's generated types reference).
+			files[p] = b
+			rootTypes = append(rootTypes, p)
 		}
 	}
 	if len(msgs) > 0 {
@@ -210,13 +216,23 @@ func Assemble(ctx context.Context, opts Options) Result {
 		return fail("%s@%s: %v", ad.Package, prov.Version, err)
 	}
 
+	exports := templates.Exports(ad.Name)
+	for _, e := range exports {
+		for _, target := range []string{e.Types, e.Default} {
+			if _, ok := files[strings.TrimPrefix(target, "./")]; !ok {
+				return fail("%s@%s: package export %q names %s, which the package does not contain", ad.Package, prov.Version, e.Path, target)
+			}
+		}
+	}
 	pj, err := packageJSON(pkg, pkgInfo{
-		Upstream:    ad.Package,
-		Name:        recipe.NewPackage,
-		Version:     res.Version,
-		Prov:        prov,
-		Workspace:   snap.Workspace,
-		RuntimeDeps: templates.Dependencies(ad.Name),
+		Upstream:     ad.Package,
+		Name:         recipe.NewPackage,
+		Version:      res.Version,
+		Prov:         prov,
+		Workspace:    snap.Workspace,
+		RuntimeDeps:  templates.Dependencies(ad.Name),
+		ExtraExports: exports,
+		RootFiles:    rootTypes,
 	})
 	if err != nil {
 		return fail("%s@%s: %v", ad.Package, prov.Version, err)

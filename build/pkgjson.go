@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -42,7 +43,10 @@ func packageJSON(src []byte, p pkgInfo) ([]byte, error) {
 		return nil, fmt.Errorf("package.json: no \"exports\" object: upstream changed shape")
 	}
 	for _, e := range p.ExtraExports {
-		exports.Set(e[0], e[1])
+		target := newObject()
+		target.Set("types", e.Types)
+		target.Set("default", e.Default)
+		exports.Set(e.Path, target)
 	}
 
 	deps := o.Object("dependencies")
@@ -79,6 +83,7 @@ func packageJSON(src []byte, p pkgInfo) ([]byte, error) {
 		o.Delete(k)
 	}
 	files := []string{"dist", "LICENSE", "NOTICE.md", "README.md"}
+	files = append(files, sortedStrings(p.RootFiles)...)
 	o.Set("files", files)
 
 	prov := newObject()
@@ -127,7 +132,14 @@ type pkgInfo struct {
 	Prov         upstream.Provenance
 	Workspace    map[string]string
 	RuntimeDeps  map[string]string
-	ExtraExports [][2]string
+	ExtraExports []templates.Export // runtime subpaths ("./stats"), each with types and default conditions
+	RootFiles    []string           // files kept beside dist/ (upstream's root declarations)
+}
+
+func sortedStrings(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
 }
 
 // astroVersionOf finds the Astro version a snapshot was made for: the one the

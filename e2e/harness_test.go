@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 // Shared plumbing of the end-to-end tests: processes in their own process
@@ -45,7 +47,7 @@ func startServer(dir string, env []string, logPath, name string, args ...string)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = processGroup()
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("starting %s %s: %w", name, strings.Join(args, " "), err)
@@ -109,7 +111,7 @@ func runCmd(ctx context.Context, timeout time.Duration, dir string, env []string
 	cmd.Dir, cmd.Env = dir, env
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = processGroup()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	err := cmd.Run()
@@ -298,7 +300,7 @@ func (l *resultLog) merge(path string) error {
 	for _, o := range byKey {
 		file.Results = append(file.Results, o)
 	}
-	modeRank := map[string]int{"standalone": 0, "middleware": 1, "dev": 2}
+	modeRank := map[string]int{"standalone": 0, "middleware": 1, "dev": 2, "types": 3}
 	sort.Slice(file.Results, func(i, j int) bool {
 		a, b := file.Results[i], file.Results[j]
 		if a.AstroVersion != b.AstroVersion {

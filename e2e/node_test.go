@@ -1,31 +1,5 @@
-// Package e2e proves the generated packages with real Astro projects from npm,
-// real Node and real WebSocket clients (rung 4 of the verification ladder in
-// DESIGN.md).
-//
-// TestNodeE2E runs, for every Astro major with a package.json template in
-// testdata/e2e/node-app (package.astro<N>.json), the client suite
-// testdata/e2e/client/node-contract.test.mjs against three hosts of one
-// project: the standalone server, a node:http server in middleware mode
-// (server.mjs) and `astro dev`. Subtests are TestNodeE2E/astro7/standalone etc.
-//
-// It needs npm and the npm registry (the shared ~/.npm cache makes reruns
-// mostly offline) and a Node >= 22.12, which scripts/node.sh provides. It takes
-// minutes: run it with a generous -timeout (go test -timeout 30m ./...); -short
-// skips it for the quick developer loop.
-//
-// Environment:
-//
-//	ZASTRO_E2E_ADAPTER=upstream  install plain @astrojs/node instead of building
-//	                             zastro-websockets-node (proves the harness itself;
-//	                             the WebSocket checks then fail fast, by design)
-//	ZASTRO_E2E_MAJORS=4,7        only these majors
-//	ZASTRO_E2E_MODES=dev         only these modes (standalone, middleware, dev)
-//	ZASTRO_E2E_PARALLEL=2        majors run at once (default 2: CI has 2 cores)
-//	ZASTRO_E2E_KEEP=1            keep the work folders (their paths are logged)
-//	ZASTRO_E2E_BUILD_FLAGS=...   extra flags for `zastro build` (e.g. --no-verify)
-//
-// The outcome of each major/mode is written to e2e/results/node.json
-// (node-upstream.json for upstream runs), merged with earlier runs.
+//go:build unix
+
 package e2e
 
 import (
@@ -38,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -81,6 +54,7 @@ type outcome struct {
 	ViteVersion    string             `json:"vite_version,omitempty"`
 	Package        string             `json:"package"` // what the project installed
 	PackageVersion string             `json:"package_version,omitempty"`
+	BuildFlags     string             `json:"build_flags,omitempty"` // extra `zastro build` flags of the run
 	NodeVersion    string             `json:"node_version"`
 	Mode           string             `json:"mode"`
 	Result         string             `json:"result"` // pass | fail
@@ -123,9 +97,6 @@ func TestNodeE2E(t *testing.T) {
 	if !useUpstream {
 		start := time.Now()
 		zastroBin = filepath.Join(t.TempDir(), "zastro")
-		if runtime.GOOS == "windows" {
-			zastroBin += ".exe"
-		}
 		if out, err := runCmd(context.Background(), 5*time.Minute, repo, os.Environ(), "go", "build", "-o", zastroBin, "./cmd/zastro"); err != nil {
 			t.Fatalf("building the zastro CLI (go build ./cmd/zastro): %v\n%s", err, out)
 		}
@@ -219,7 +190,7 @@ func (r *majorRun) setup(t *testing.T) error {
 		var err error
 		for try := 1; try <= 2; try++ {
 			args := []string{"build", "node", "--from", "npm", "--version", r.AdapterVersion, "--out", out}
-			args = append(args, strings.Fields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS"))...)
+			args = append(args, strings.Fields(buildFlags(false))...)
 			log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin, args...)
 			if err == nil {
 				break
@@ -295,6 +266,7 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	res := outcome{
 		Adapter: upstreamAdapter, AdapterVersion: r.AdapterVersion, AstroVersion: r.AstroVersion,
 		ViteVersion: r.viteVersion, Package: r.pkgName, PackageVersion: r.pkgVersion,
+		BuildFlags:  buildFlags(r.upstream),
 		NodeVersion: r.nodeVersion, Mode: mode, Result: "fail",
 		Seconds: map[string]float64{}, Date: time.Now().UTC().Format(time.RFC3339),
 	}
@@ -422,6 +394,13 @@ func (r *majorRun) checkTypes(t *testing.T, res *outcome) error {
 	}
 	res.Passed = 1
 	return nil
+}
+
+func buildFlags(upstream bool) string {
+	if upstream {
+		return ""
+	}
+	return strings.Join(strings.Fields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS")), " ")
 }
 
 // ---------------------------------------------------------------- majors, app

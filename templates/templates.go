@@ -6,6 +6,7 @@
 //	files, err := templates.Files("node")   // "zastro/node/upgrade.ts" -> source
 //	types, err := templates.Types("node")   // "zastro/node/env.d.ts" -> declarations
 //	deps := templates.Dependencies("node")  // {"ws": "^8.18.0"}
+//	exports := templates.Exports("node")    // "./stats" -> dist/zastro/node/stats.{js,d.ts}
 //
 // Paths are relative to the generated package's source root: compiled per
 // file, "zastro/node/upgrade.ts" becomes dist/zastro/node/upgrade.js. Imports
@@ -14,8 +15,9 @@
 // "./zastro/node/index.js" (see node/index.ts for what it exports).
 //
 // Layout: shared/ is platform-neutral (the browser-compatible socket, reused
-// by every adapter); node/ is the Node side (ws). Files ending in ".d.ts" are
-// public types, everything else is runtime.
+// by every adapter); node/ is the Node side (ws); cloudflare/ is the workerd
+// side (WebSocketPair) plus the `astro dev` hook that reuses node/. Files
+// ending in ".d.ts" are public types, everything else is runtime.
 package templates
 
 import (
@@ -27,7 +29,7 @@ import (
 	"strings"
 )
 
-//go:embed shared/*.ts node/*.ts
+//go:embed shared/*.ts node/*.ts cloudflare/*.ts
 var sources embed.FS
 
 // OutputDir is the folder, relative to the package's source root, that holds
@@ -37,6 +39,9 @@ const OutputDir = "zastro"
 // adapterDirs lists, per adapter, the template folders it ships.
 var adapterDirs = map[string][]string{
 	"node": {"shared", "node"},
+	// Cloudflare ships the Node runtime too: `astro dev` of the adapter
+	// generations that run the app in Node serves WebSockets with it.
+	"cloudflare": {"shared", "node", "cloudflare"},
 }
 
 // dependencies lists, per adapter, what the generated package.json must add
@@ -46,6 +51,33 @@ var dependencies = map[string]map[string]string{
 	// with the handleUpgrade and 'headers' behaviour the runtime is tested
 	// against; it stays an external dependency (never bundled).
 	"node": {"ws": "^8.18.0"},
+	// Only `astro dev` (Node) loads ws; the worker never imports it.
+	"cloudflare": {"ws": "^8.18.0"},
+}
+
+// subpaths lists, per adapter, the runtime modules that users import through
+// package subpaths ("zastro-websockets-node/connection-manager"): each is a
+// compiled file of the adapter's own folder with a declaration file beside it.
+var subpaths = map[string][]string{
+	"node": {"connection-manager", "stats"},
+}
+
+// Export is one subpath export that the generated package.json gains.
+type Export struct {
+	Path    string // "./connection-manager"
+	Types   string // "./dist/zastro/node/connection-manager.d.ts"
+	Default string // "./dist/zastro/node/connection-manager.js"
+}
+
+// Exports returns the subpath exports of an adapter's runtime, in a fixed
+// order; none for an adapter without any.
+func Exports(adapter string) []Export {
+	var out []Export
+	for _, name := range subpaths[adapter] {
+		base := "./dist/" + path.Join(OutputDir, adapter, name)
+		out = append(out, Export{Path: "./" + name, Types: base + ".d.ts", Default: base + ".js"})
+	}
+	return out
 }
 
 // Adapters returns the adapters that have a runtime, sorted.

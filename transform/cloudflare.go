@@ -9,8 +9,8 @@ import (
 // cloudflareIndex is where @astrojs/cloudflare defines its integration.
 var cloudflareIndex = []string{"src/index.ts", "dist/index.js"}
 
-// cloudflareRecipe turns @astrojs/cloudflare into zastro-websockets-cloudflare.
-// For now it holds the package identity steps only.
+// cloudflareRecipe turns @astrojs/cloudflare into zastro-websockets-cloudflare:
+// the package identity steps, then the WebSocket steps (cloudflare_ws.go).
 func cloudflareRecipe() Recipe {
 	id := identity{pkg: "@astrojs/cloudflare", newPkg: "zastro-websockets-cloudflare"}
 	// The adapter is the object literal passed to setAdapter inside
@@ -29,7 +29,7 @@ func cloudflareRecipe() Recipe {
 		Adapter:    "cloudflare",
 		Package:    id.pkg,
 		NewPackage: id.newPkg,
-		Steps: []Step{
+		Steps: append([]Step{
 			{
 				Name:  "cloudflare/identity-integration-name",
 				Doc:   "rename the integration: property name of the object createIntegration returns",
@@ -85,7 +85,7 @@ func cloudflareRecipe() Recipe {
 				},
 			},
 			id.specifierStep("cloudflare"),
-		},
+		}, cloudflareWebSocketSteps()...),
 	}
 }
 

@@ -18,6 +18,7 @@ func nodeRecipe() Recipe {
 		Adapter:    "node",
 		Package:    id.pkg,
 		NewPackage: id.newPkg,
+		Supported:  ">=8.0.0",
 		Steps: append([]Step{
 			{
 				Name:  "node/identity-integration-name",

@@ -79,7 +79,11 @@ type Recipe struct {
 	Adapter    string // "node"
 	Package    string // upstream package: "@astrojs/node"
 	NewPackage string // generated package: "zastro-websockets-node"
-	Steps      []Step
+	// Supported is the range of adapter versions the recipe is declared to
+	// support (Masterminds/semver): the measured one, which the last sweep
+	// (sweep/results/<adapter>.json) saw build and verify. "" declares none.
+	Supported string
+	Steps     []Step
 }
 
 // Input is one upstream adapter package: its files by slash-separated path

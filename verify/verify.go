@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/dop251/goja"
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -40,6 +41,10 @@ type Expectations struct {
 	ServerFile string   // the server entry's file in the package
 	Exports    []string // names the server entry must export (directly, or through the adapter's exports list)
 	DevUpgrade bool     // astro:server:setup must listen for "upgrade" on the dev server
+	// WorkerRuntime, when set, is the runtime module that the server entry's
+	// bundle must include; the bundle must then include nothing of the Node
+	// runtime (dist/zastro/node/), which cannot run in a worker.
+	WorkerRuntime string
 }
 
 // For returns the expectations for an adapter.
@@ -55,13 +60,66 @@ func For(adapter string) (Expectations, error) {
 			Exports:    []string{"handler", "upgradeHandler"},
 			DevUpgrade: true,
 		}, nil
+	case "cloudflare":
+		// The newest generation; ForVersion gives the older ones.
+		return ForVersion(adapter, "")
 	}
 	return Expectations{}, fmt.Errorf("verify: no contract for adapter %q", adapter)
 }
 
+// ForVersion returns the expectations for an adapter generated from an
+// upstream version ("" is the newest generation). Only cloudflare's differ by
+// version: up to 12.x the adapter names its server entrypoint and `astro dev`
+// runs the app in Node, where zastro's dev hook serves WebSockets; from 13.x
+// Astro resolves the entrypoint itself, the adapter names a preview
+// entrypoint, and @cloudflare/vite-plugin runs the worker in `astro dev`.
+func ForVersion(adapter, version string) (Expectations, error) {
+	if adapter != "cloudflare" {
+		return For(adapter)
+	}
+	want := Expectations{
+		Name:          "zastro-websockets-cloudflare",
+		Options:       `{}`,
+		ServerFile:    "dist/entrypoints/server.js",
+		Exports:       []string{"default"},
+		WorkerRuntime: "dist/zastro/cloudflare/index.js",
+	}
+	if version != "" {
+		v, err := semver.NewVersion(version)
+		if err != nil {
+			return Expectations{}, fmt.Errorf("verify: cloudflare version %q: %v", version, err)
+		}
+		if v.LessThan(semver.MustParse("13.0.0-0")) {
+			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
+			want.DevUpgrade = true
+			if v.LessThan(semver.MustParse("10.2.0-0")) {
+				want.Server = "zastro-websockets-cloudflare/entrypoints/server.advanced.js"
+				want.ServerFile = "dist/entrypoints/server.advanced.js"
+			}
+			return want, nil
+		}
+	}
+	want.Preview = "zastro-websockets-cloudflare/entrypoints/preview"
+	return want, nil
+}
+
+// upstreamVersion reads the upstream adapter version that the build recorded
+// in the package's package.json ("zastro": {"adapterVersion": ...}).
+func upstreamVersion(files map[string][]byte) string {
+	var pj struct {
+		Zastro struct {
+			AdapterVersion string `json:"adapterVersion"`
+		} `json:"zastro"`
+	}
+	if b, ok := files["package.json"]; ok && jsonUnmarshal(string(b), &pj) == nil {
+		return pj.Zastro.AdapterVersion
+	}
+	return ""
+}
+
 // Package checks a generated package's files against the adapter's contract.
 func Package(adapter string, files map[string][]byte) []Problem {
-	want, err := For(adapter)
+	want, err := ForVersion(adapter, upstreamVersion(files))
 	if err != nil {
 		return []Problem{{"contract", err.Error()}}
 	}
@@ -75,7 +133,7 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 	add := func(check, format string, args ...any) {
 		probs = append(probs, Problem{check, fmt.Sprintf(format, args...)})
 	}
-	code, _, err := bundle(files, "dist/index.js", api.FormatCommonJS)
+	code, _, _, err := bundle(files, "dist/index.js", api.FormatCommonJS)
 	if err != nil {
 		add("bundle", "%v", err)
 		return probs
@@ -108,7 +166,7 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 		add("package files", "%s", u)
 	}
 	if want.ServerFile != "" {
-		_, exports, err := bundle(files, want.ServerFile, api.FormatESModule)
+		_, exports, inputs, err := bundle(files, want.ServerFile, api.FormatESModule)
 		if err != nil {
 			add("server entry", "%v", err)
 			return probs
@@ -118,6 +176,16 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 			// names in the adapter's "exports" array.
 			if !contains(exports, name) && !contains(got.Adapter.Exports, name) {
 				add("server entry exports", "%s exports %v and the adapter lists %v: %q missing", want.ServerFile, exports, got.Adapter.Exports, name)
+			}
+		}
+		if want.WorkerRuntime != "" {
+			if !contains(inputs, want.WorkerRuntime) {
+				add("worker runtime", "the bundle of %s does not include %s: the request handler is not wired to the WebSocket runtime", want.ServerFile, want.WorkerRuntime)
+			}
+			for _, in := range inputs {
+				if strings.HasPrefix(in, "dist/zastro/node/") {
+					add("worker runtime", "the bundle of %s includes %s: the Node runtime cannot run in a worker", want.ServerFile, in)
+				}
 			}
 		}
 	}
@@ -138,9 +206,11 @@ type outcome struct {
 const stubNS = "zastro-stub"
 
 // bundle bundles entry with the package's own files; everything else is a stub.
-func bundle(files map[string][]byte, entry string, format api.Format) (string, []string, error) {
+// It returns the code, the entry's export names and the package files the
+// bundle includes.
+func bundle(files map[string][]byte, entry string, format api.Format) (string, []string, []string, error) {
 	if _, ok := files[entry]; !ok {
-		return "", nil, fmt.Errorf("%s is missing", entry)
+		return "", nil, nil, fmt.Errorf("%s is missing", entry)
 	}
 	imported := importedNames(files)
 	var missing []string
@@ -185,8 +255,10 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 		Plugins:     []api.Plugin{plugin},
 		Metafile:    true,
 		Outfile:     "out.js",
-		Supported:   map[string]bool{"top-level-await": true},
-		LogLevel:    api.LogLevelSilent,
+		// goja cannot parse import() with a computed specifier (cloudflare
+		// 14.x loads a user's image service that way): esbuild rewrites it.
+		Supported: map[string]bool{"top-level-await": true, "dynamic-import": false},
+		LogLevel:  api.LogLevelSilent,
 	})
 	if len(res.Errors) > 0 {
 		var msgs []string
@@ -197,13 +269,13 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 			}
 			msgs = append(msgs, loc+e.Text)
 		}
-		return "", nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
+		return "", nil, nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
 	}
 	if len(missing) > 0 {
-		return "", nil, fmt.Errorf("%s", strings.Join(missing, "; "))
+		return "", nil, nil, fmt.Errorf("%s", strings.Join(missing, "; "))
 	}
 	exports := metaExports(res.Metafile)
-	return string(res.OutputFiles[0].Contents), exports, nil
+	return string(res.OutputFiles[0].Contents), exports, metaInputs(res.Metafile), nil
 }
 
 // harness is the stub of Astro's hook API; it records what the integration does.
@@ -218,6 +290,7 @@ var __record = { unresolved: [], devEvents: [] };
   define("CloseEvent", class CloseEvent extends g.Event {});
   define("ErrorEvent", class ErrorEvent extends g.Event {});
   define("DOMException", class DOMException extends Error {});
+  define("URL", class URL { constructor(s, base) { this.href = String(s); this.pathname = this.href; } toString() { return this.href; } });
   define("Blob", class Blob {});
   define("TextEncoder", class TextEncoder { encode() { return new Uint8Array(0); } });
   define("TextDecoder", class TextDecoder { decode() { return ""; } });
@@ -260,7 +333,7 @@ const drive = `
   var config = {
     root: url("file:///app/"), srcDir: url("file:///app/src/"), outDir: url("file:///app/dist/"), cacheDir: url("file:///app/.cache/"),
     build: { client: url("file:///app/dist/client/"), server: url("file:///app/dist/server/"), assets: "_astro" },
-    server: { host: false, port: 4321 }, image: { endpoint: {} }, session: undefined, security: {}, output: "server", trailingSlash: "ignore", base: "/", integrations: []
+    server: { host: false, port: 4321 }, image: { endpoint: {}, service: { entrypoint: "astro/assets/services/sharp", config: {} } }, session: undefined, security: {}, output: "server", trailingSlash: "ignore", base: "/", integrations: []
   };
   var logger = { info: function () {}, warn: function () {}, error: function () {}, debug: function () {}, fork: function () { return logger; } };
   var call = function (name, arg) { var h = hooks[name]; if (typeof h === "function") h(arg); };

@@ -41,6 +41,7 @@ func init() {
 		{"diff", "show, per file, what the recipes change upstream", runDiff},
 		{"pack", "write npm tarballs of the built packages", runPack},
 		{"verify", "check built packages against the adapter contract", runVerify},
+		{"sweep", "build and check every published version of an adapter", runSweep},
 		{"sync-version", "compute the package version from the upstream submodule and write it", runSyncVersion},
 		{"upstream", "status, checkout or reset of the upstream submodule", runUpstream},
 	}

@@ -2,6 +2,7 @@
 // `websocket` adapter option. No lib.dom is needed.
 
 import type { ServerWebSocket } from "../shared/server-websocket.js"
+import type { ConnectionLimits } from "./connection-types.js"
 
 export type {
 	ServerWebSocket,
@@ -58,6 +59,17 @@ export interface WebSocketOptions {
 	 * @default 30000
 	 */
 	responseTimeout?: number
+	/**
+	 * Switches the connection manager on when the server starts, with these
+	 * limits (`true`: its defaults): connection limits and the rate limit
+	 * checked before any route runs (503, 429), idle cleanup, health checks
+	 * and graceful shutdown on SIGTERM/SIGINT. Functions and listeners go
+	 * through `getConnectionManager()` from
+	 * `zastro-websockets-node/connection-manager`, which merges its options
+	 * into these.
+	 * @default undefined (the manager only counts, until `getConnectionManager()` is called)
+	 */
+	connections?: boolean | ConnectionLimits
 }
 
 declare global {

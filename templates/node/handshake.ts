@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import type { WebSocket, WebSocketServer } from "ws"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
+import type { Admission } from "./connection-manager.js"
 import { bindWire } from "./wire.js"
 
 /** Header that marks the accepting Response; it never reaches the client. */
@@ -41,16 +42,26 @@ export class Handshake implements UpgradeRequest {
 	readonly #socket: Duplex
 	readonly #head: Buffer
 	readonly #server: WebSocketServer
+	readonly #admission: Admission | undefined
 	#state: State = "pending"
 	#control: SocketControl | undefined
 	#protocol: string | undefined
 	#responseHeaders: string[] = []
 
-	constructor(req: IncomingMessage, socket: Duplex, head: Buffer, server: WebSocketServer, offeredProtocols: string[]) {
+	/** `admission` is the connection manager's slot for this handshake. */
+	constructor(
+		req: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		server: WebSocketServer,
+		offeredProtocols: string[],
+		admission?: Admission,
+	) {
 		this.#req = req
 		this.#socket = socket
 		this.#head = head
 		this.#server = server
+		this.#admission = admission
 		this.offeredProtocols = offeredProtocols
 		registry.set(req, this)
 	}
@@ -94,6 +105,7 @@ export class Handshake implements UpgradeRequest {
 		const { socket, control } = createServerWebSocket(socketUrl(this.#req))
 		this.#control = control
 		this.#protocol = protocol
+		this.#admission?.bind(socket)
 		if (this.#state === "gone" || this.#state === "rejected") control.abort()
 		const response = new Response(null, { status: 200, headers: { [UPGRADE_TOKEN_HEADER]: this.token } })
 		return { socket, response }
@@ -111,7 +123,7 @@ export class Handshake implements UpgradeRequest {
 		this.#responseHeaders = headerLines
 		this.#server.handleUpgrade(this.#req, this.#socket, this.#head, (ws: WebSocket) => {
 			registry.delete(this.#req)
-			bindWire(ws, control)
+			bindWire(ws, control, this.#admission?.open(ws))
 		})
 		// When ws refuses the handshake it answers and destroys the socket without calling back.
 		if (this.#socket.destroyed) this.#gone()
@@ -122,6 +134,7 @@ export class Handshake implements UpgradeRequest {
 		if (this.#state !== "pending") return
 		this.#state = "rejected"
 		registry.delete(this.#req)
+		this.#admission?.release()
 		this.#control?.abort()
 	}
 
@@ -138,6 +151,7 @@ export class Handshake implements UpgradeRequest {
 	#gone(): void {
 		this.#state = "gone"
 		registry.delete(this.#req)
+		this.#admission?.release()
 		this.#control?.abort()
 	}
 }

@@ -1,10 +1,13 @@
 // The `websocket` adapter option and its defaults.
 
+import type { ConnectionLimits } from "./connection-types.js"
+
 /** The `websocket` member of the adapter options (see env.d.ts for the public docs). */
 export interface WebSocketOptions {
 	maxPayload?: number
 	allowedOrigins?: readonly string[] | "*"
 	responseTimeout?: number
+	connections?: boolean | ConnectionLimits | null
 }
 
 /** The adapter options as the runtime reads them: only `websocket` matters here. */
@@ -17,6 +20,8 @@ export interface ResolvedOptions {
 	/** Normalized origins, or undefined when every origin is allowed. */
 	readonly allowedOrigins: ReadonlySet<string> | undefined
 	readonly responseTimeout: number
+	/** Options for the connection manager, or undefined when the adapter does not switch it on. */
+	readonly connections: ConnectionLimits | undefined
 }
 
 /** 16 MiB: far above chat-sized messages, low enough that one client cannot exhaust memory. */
@@ -34,6 +39,7 @@ export function resolveOptions(options: AdapterOptions | null | undefined): Reso
 				? undefined
 				: new Set(origins.map(normalizeOrigin)),
 		responseTimeout: positiveOr(websocket.responseTimeout, DEFAULT_RESPONSE_TIMEOUT),
+		connections: connectionsOption(websocket.connections),
 	}
 }
 
@@ -44,6 +50,12 @@ export function resolveOptions(options: AdapterOptions | null | undefined): Reso
 export function isOriginAllowed(options: ResolvedOptions, origin: string | undefined): boolean {
 	if (options.allowedOrigins === undefined || origin === undefined) return true
 	return options.allowedOrigins.has(normalizeOrigin(origin))
+}
+
+function connectionsOption(value: WebSocketOptions["connections"]): ConnectionLimits | undefined {
+	if (value === true) return {}
+	if (typeof value === "object" && value !== null) return value
+	return undefined
 }
 
 function normalizeOrigin(origin: string): string {

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
+import { type Admission, type ConnectionManager, getConnectionManager, processConnectionManager } from "./connection-manager.js"
 import { classifyUpgrade, Handshake, upgradeOf } from "./handshake.js"
 import { type AdapterOptions, isOriginAllowed, type ResolvedOptions, resolveOptions } from "./options.js"
 import { respondRaw, UpgradeSink } from "./sink.js"
@@ -31,9 +32,13 @@ export type UpgradeHandler = (
 export class UpgradeEndpoint {
 	readonly options: ResolvedOptions
 	readonly #server: WebSocketServer
+	readonly #connections: ConnectionManager
 
 	constructor(options: AdapterOptions | null | undefined) {
 		this.options = resolveOptions(options)
+		// The adapter's `websocket.connections` switches the manager on at server start.
+		this.#connections =
+			this.options.connections === undefined ? processConnectionManager() : getConnectionManager(this.options.connections)
 		this.#server = new WebSocketServer({
 			noServer: true,
 			clientTracking: false,
@@ -70,8 +75,20 @@ export class UpgradeEndpoint {
 			respondRaw(socket, 403, "Origin not allowed")
 			return
 		}
+		let admission: Admission | undefined
+		if (upgrade.kind === "websocket") {
+			// Limits and the rate limit are checked before any route runs.
+			const verdict = this.#connections.admit(req)
+			if (!verdict.ok) {
+				respondRaw(socket, verdict.status, verdict.message, verdict.headers)
+				return
+			}
+			admission = verdict.admission
+		}
 		const handshake =
-			upgrade.kind === "websocket" ? new Handshake(req, socket, head, this.#server, upgrade.protocols) : undefined
+			upgrade.kind === "websocket"
+				? new Handshake(req, socket, head, this.#server, upgrade.protocols, admission)
+				: undefined
 		const sink = new UpgradeSink(req, socket, handshake, this.options.responseTimeout)
 		try {
 			const result = dispatch(req, sink)

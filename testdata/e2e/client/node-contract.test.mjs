@@ -2,7 +2,12 @@
 // real clients: Node's global WebSocket (undici) and a raw TCP client.
 //
 //   ZASTRO_BASE=http://127.0.0.1:PORT ZASTRO_MODE=standalone|middleware|dev \
-//     node --test testdata/e2e/client/node-contract.test.mjs
+//     node --test --test-force-exit testdata/e2e/client/node-contract.test.mjs
+//
+// The target serves testdata/e2e/node-app (or testdata/e2e/reference). Env:
+// ZASTRO_STEP_TIMEOUT_MS bounds each step (default 10000). --test-force-exit
+// matters against a server that never answers a handshake: Node's WebSocket
+// then keeps its socket, and the runner alive, after the test gave up.
 //
 // Needs Node >= 22 (global WebSocket). Every wait is bounded; nothing sleeps
 // to synchronise. Only loopback targets are accepted.
@@ -28,13 +33,13 @@ if (typeof WebSocket !== "function") {
   throw new Error(`this suite needs a global WebSocket (Node >= 22), running on Node ${process.version}`);
 }
 const wsBase = `ws://${base.host}`;
+const port = Number(base.port || 80);
 
 // Every test also has a hard ceiling, so a bug in a helper cannot hang the run.
 function test(name, opts, fn) {
   if (typeof opts === "function") [opts, fn] = [{}, opts];
   return nodeTest(name, { timeout: STEP_MS * 6, ...opts }, fn);
 }
-const port = Number(base.port || 80);
 
 // ---------------------------------------------------------------- helpers
 
@@ -53,29 +58,73 @@ async function httpGet(path, init = {}) {
 }
 
 /**
- * A hand-made HTTP/1.1 upgrade request over a raw TCP socket. Resolves with the
- * server's HTTP response (status, headers, body) and whether the server closed
- * the connection within `closeWithinMs` after answering. Rejects when no
- * complete response arrives within STEP_MS (a hung socket).
+ * Parses one HTTP/1.1 response at the start of buf. Returns null while it is
+ * incomplete; `untilClose` bodies (no length, not chunked) complete only when
+ * the caller passes ended=true.
  */
-function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_MS } = {}) {
+function parseResponse(buf, ended = false) {
+  const end = buf.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+  const statusLine = lines[0];
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(statusLine.slice(0, 100))}`);
+  const headers = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const status = Number(m[1]);
+  const head = { status, statusLine, headers };
+  const rest = buf.subarray(end + 4);
+  if (status === 101 || status === 204 || status === 304) return { ...head, body: Buffer.alloc(0), consumed: end + 4 };
+  if ((headers["transfer-encoding"] ?? "").toLowerCase().includes("chunked")) {
+    const out = [];
+    let i = 0;
+    for (;;) {
+      const eol = rest.indexOf("\r\n", i);
+      if (eol < 0) return null;
+      const size = parseInt(rest.subarray(i, eol).toString("latin1").split(";")[0].trim(), 16);
+      if (Number.isNaN(size)) throw new Error(`bad chunk size after "${statusLine}"`);
+      if (size === 0) {
+        const trailerEnd = rest.indexOf("\r\n", eol + 2);
+        if (trailerEnd < 0) return null;
+        return { ...head, body: Buffer.concat(out), consumed: end + 4 + trailerEnd + 2 };
+      }
+      if (rest.length < eol + 2 + size + 2) return null;
+      out.push(rest.subarray(eol + 2, eol + 2 + size));
+      i = eol + 2 + size + 2;
+    }
+  }
+  if (headers["content-length"] !== undefined) {
+    const n = Number(headers["content-length"]);
+    return rest.length >= n ? { ...head, body: rest.subarray(0, n), consumed: end + 4 + n } : null;
+  }
+  return ended ? { ...head, body: rest, consumed: buf.length } : null;
+}
+
+/**
+ * A hand-made HTTP/1.1 upgrade request over a raw TCP socket. Resolves with the
+ * server's response (status, headers, body as text) and whether the server
+ * closed the connection within `closeWithinMs` after answering. Rejects when
+ * no complete response arrives within STEP_MS (a hung socket).
+ *
+ * `after`: first send a plain GET for that path on the same connection and
+ * read its response, so the upgrade arrives on a reused keep-alive connection.
+ */
+function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_MS, after } = {}) {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString("base64");
     const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port });
     let buf = Buffer.alloc(0);
-    let head = null; // parsed status line + headers once complete
-    let bodyStart = 0;
+    let phase = after ? "prior" : "upgrade"; // then "answered"
     let settled = false;
-    let responseDone = false;
     let result = null;
     let closeTimer = null;
 
     const overall = setTimeout(() => {
-      finish(new Error(
-        head
-          ? `raw upgrade ${path}: got "${head.statusLine}" but the body never completed within ${STEP_MS} ms`
-          : `raw upgrade ${path}: no HTTP response within ${STEP_MS} ms (socket hung; ${buf.length} bytes received)`,
-      ));
+      const what = phase === "prior" ? `the plain GET ${after} before the upgrade` : `the upgrade to ${path}${after ? ` (on a connection reused after GET ${after})` : ""}`;
+      finish(new Error(`raw client: no complete HTTP response to ${what} within ${STEP_MS} ms (socket hung; ${buf.length} bytes pending)`));
     }, STEP_MS);
 
     function finish(err, value) {
@@ -88,50 +137,7 @@ function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_M
       else resolve(value);
     }
 
-    function bodyComplete() {
-      const rest = buf.subarray(bodyStart);
-      const te = (head.headers["transfer-encoding"] ?? "").toLowerCase();
-      if (head.status === 101) return { body: Buffer.alloc(0) };
-      if (te.includes("chunked")) {
-        const out = [];
-        let i = 0;
-        for (;;) {
-          const eol = rest.indexOf("\r\n", i);
-          if (eol < 0) return null;
-          const size = parseInt(rest.subarray(i, eol).toString("latin1").split(";")[0].trim(), 16);
-          if (Number.isNaN(size)) throw new Error(`bad chunk size in response to ${path}`);
-          if (size === 0) return { body: Buffer.concat(out) };
-          if (rest.length < eol + 2 + size + 2) return null;
-          out.push(rest.subarray(eol + 2, eol + 2 + size));
-          i = eol + 2 + size + 2;
-        }
-      }
-      if (head.headers["content-length"] !== undefined) {
-        const n = Number(head.headers["content-length"]);
-        return rest.length >= n ? { body: rest.subarray(0, n) } : null;
-      }
-      return null; // body ends when the connection closes
-    }
-
-    function onResponse(body) {
-      responseDone = true;
-      clearTimeout(overall);
-      result = {
-        status: head.status,
-        statusLine: head.statusLine,
-        headers: head.headers,
-        key,
-        body: body.toString("utf8"),
-        closedByServer: false,
-      };
-      if (head.status === 101) return finish(null, result);
-      // The contract: after a rejection the connection is closed. Give the server
-      // closeWithinMs to do so; report rather than hang.
-      closeTimer = setTimeout(() => finish(null, result), closeWithinMs);
-    }
-
-    sock.setNoDelay(true);
-    sock.on("connect", () => {
+    function sendUpgrade() {
       const lines = [
         `GET ${path} HTTP/1.1`,
         `Host: ${base.host}`,
@@ -143,50 +149,77 @@ function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_M
       if (protocols) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(", ")}`);
       for (const [k, v] of Object.entries(extraHeaders)) lines.push(`${k}: ${v}`);
       sock.write(lines.join("\r\n") + "\r\n\r\n");
+    }
+
+    function onAnswer(res) {
+      phase = "answered";
+      clearTimeout(overall);
+      result = {
+        status: res.status,
+        statusLine: res.statusLine,
+        headers: res.headers,
+        body: res.body.toString("utf8"),
+        key,
+        closedByServer: false,
+      };
+      if (res.status === 101) return finish(null, result);
+      // The contract: after a rejection the connection is closed. Give the
+      // server closeWithinMs to do so; report rather than hang.
+      closeTimer = setTimeout(() => finish(null, result), closeWithinMs);
+    }
+
+    function consume(ended) {
+      for (;;) {
+        if (phase === "answered") return;
+        const res = parseResponse(buf, ended);
+        if (!res) return;
+        buf = buf.subarray(res.consumed);
+        if (phase === "prior") {
+          if (res.status !== 200) return finish(new Error(`raw client: GET ${after} answered "${res.statusLine}"`));
+          phase = "upgrade";
+          sendUpgrade();
+          continue;
+        }
+        return onAnswer(res);
+      }
+    }
+
+    sock.setNoDelay(true);
+    sock.on("connect", () => {
+      if (after) sock.write(`GET ${after} HTTP/1.1\r\nHost: ${base.host}\r\n\r\n`);
+      else sendUpgrade();
     });
     sock.on("data", (chunk) => {
-      if (responseDone) return; // bytes after the response (none expected)
+      if (phase === "answered") return; // WebSocket frames or stray bytes after the answer
       buf = Buffer.concat([buf, chunk]);
       try {
-        if (!head) {
-          const end = buf.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
-          const statusLine = lines[0];
-          const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-          if (!m) return finish(new Error(`raw upgrade ${path}: not an HTTP response: ${JSON.stringify(statusLine)}`));
-          const headers = {};
-          for (const line of lines.slice(1)) {
-            const i = line.indexOf(":");
-            if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-          }
-          head = { status: Number(m[1]), statusLine, headers };
-          bodyStart = end + 4;
-        }
-        const done = bodyComplete();
-        if (done) onResponse(done.body);
+        consume(false);
       } catch (err) {
-        finish(err);
+        finish(new Error(`raw client (${path}): ${err.message}`));
       }
     });
     const onGone = () => {
-      if (responseDone) {
-        if (result) result.closedByServer = true;
-        return finish(null, result);
-      }
-      if (head) {
-        // A body delimited by the connection's end.
-        onResponse(buf.subarray(bodyStart));
+      if (settled) return;
+      if (phase === "answered") {
         result.closedByServer = true;
         return finish(null, result);
       }
-      finish(new Error(`raw upgrade ${path}: connection closed without any HTTP response (${buf.length} bytes received)`));
+      try {
+        consume(true); // a body delimited by the end of the connection
+      } catch (err) {
+        return finish(new Error(`raw client (${path}): ${err.message}`));
+      }
+      if (phase === "answered") {
+        result.closedByServer = true;
+        return finish(null, result);
+      }
+      finish(new Error(`raw client: connection to ${path} closed without a complete HTTP response (${buf.length} bytes pending)`));
     };
     sock.on("end", onGone);
     sock.on("close", onGone);
     sock.on("error", (err) => {
-      if (responseDone || head) return onGone();
-      finish(new Error(`raw upgrade ${path}: ${err.message}`));
+      if (phase === "answered" || buf.length) return onGone();
+      finish(new Error(`raw client (${path}): ${err.message}`));
     });
   });
 }
@@ -195,7 +228,8 @@ function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_M
 async function diagnoseHandshake(path, protocols) {
   try {
     const r = await rawUpgrade(path, { protocols, closeWithinMs: 200 });
-    return `server answered the upgrade with "${r.statusLine}"${r.body ? ` body ${JSON.stringify(r.body.slice(0, 200))}` : ""}`;
+    const hint = r.status === 101 ? " on a fresh connection (Node's WebSocket may have sent its handshake on a reused keep-alive connection: see the keep-alive test)" : "";
+    return `server answered the upgrade with "${r.statusLine}"${hint}${r.body ? ` body ${JSON.stringify(r.body.slice(0, 200))}` : ""}`;
   } catch (err) {
     return err.message;
   }
@@ -444,6 +478,14 @@ test("raw handshake to /api/echo gets 101 with a valid Sec-WebSocket-Accept", as
   assert.equal((r.headers.upgrade ?? "").toLowerCase(), "websocket");
   const accept = createHash("sha1").update(r.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
   assert.equal(r.headers["sec-websocket-accept"], accept);
+});
+
+test("upgrade on a keep-alive connection that already served a GET gets 101", async () => {
+  await webSocketSupport();
+  // Clients (undici's fetch pool, browsers) reuse connections: an upgrade can
+  // arrive on a socket that has already carried HTTP requests and responses.
+  const r = await rawUpgrade("/api/echo", { after: "/api/plain", closeWithinMs: 200 });
+  assert.equal(r.status, 101, `status line: ${r.statusLine}`);
 });
 
 test("4 MiB messages (binary and text) are echoed intact", async () => {

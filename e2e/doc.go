@@ -1,0 +1,38 @@
+// Package e2e proves the generated packages with real Astro projects from npm,
+// real Node and real WebSocket clients (rung 4 of the verification ladder in
+// DESIGN.md). It holds tests only.
+//
+// TestNodeE2E: for every Astro major with a package.json template in
+// testdata/e2e/node-app (package.astro<N>.json pins astro and the
+// @astrojs/node version the package is generated from), it builds
+// zastro-websockets-node with the zastro CLI, installs the one e2e project
+// with it, and runs the client suite testdata/e2e/client/node-contract.test.mjs
+// against the standalone server, a node:http host in middleware mode
+// (server.mjs) and `astro dev`; then "types" runs `astro sync` and
+// `tsc --noEmit` over the routes and src/lib/contract-types.ts. Subtests are
+// TestNodeE2E/astro7/standalone, .../middleware, .../dev, .../types.
+//
+// TestNodeClientSuiteReference runs the same client suite against a reference
+// server written with `ws` (testdata/e2e/reference): every test must pass
+// there, so a failure in TestNodeE2E belongs to the package, not the suite.
+//
+// Needs bash, npm and the npm registry (the shared ~/.npm cache makes reruns
+// mostly offline) and Node >= 22.12, which scripts/node.sh provides. All four
+// majors take about 3-5 minutes on 2 cores with a warm npm cache: give go test
+// a -timeout of 30m or more. -short skips both tests (developer loop only).
+//
+// Environment:
+//
+//	ZASTRO_E2E_ADAPTER=upstream  install plain @astrojs/node instead of building
+//	                             zastro-websockets-node (proves the harness itself;
+//	                             the WebSocket checks then fail fast, by design)
+//	ZASTRO_E2E_MAJORS=4,7        only these majors
+//	ZASTRO_E2E_MODES=dev,types   only these steps (standalone, middleware, dev, types)
+//	ZASTRO_E2E_PARALLEL=2        majors run at once (default 2: CI has 2 cores)
+//	ZASTRO_E2E_KEEP=1            keep the work folders (their paths are logged)
+//	ZASTRO_E2E_BUILD_FLAGS=...   extra flags for `zastro build` (e.g. --no-verify)
+//
+// The outcome of each major and step is written to e2e/results/node.json
+// (node-upstream.json for upstream runs), merged over earlier runs: versions,
+// pass/fail, counts, failing tests, seconds per step, date.
+package e2e

@@ -1,0 +1,127 @@
+// One WebSocket upgrade request in the worker, from the request to a 101
+// response carrying a WebSocketPair, or to a rejection. The route accepts by
+// returning the Response that `upgradeWebSocket()` made; that Response carries
+// a per-request token header because Astro and middleware may rebuild it
+// (cookies, headers), and Astro's pipeline runs on platforms where a 101
+// Response cannot be constructed. The adapter's request handler turns the
+// accepting Response into the real 101 (see finishResponse).
+
+import { calledTwiceError, checkProtocol, parseProtocols } from "../shared/handshake.js"
+import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
+import { bindWire, type WorkerWebSocket } from "./wire.js"
+
+/** Header that marks the accepting Response; it never reaches the client. */
+export const UPGRADE_TOKEN_HEADER = "x-zastro-upgrade"
+
+export interface UpgradeWebSocketOptions {
+	protocol?: string
+}
+
+/** The workerd globals this file uses (declared here: no @cloudflare/workers-types needed). */
+declare const WebSocketPair: new () => { 0: WorkerWebSocket; 1: WorkerWebSocket }
+
+// Headers of the accepting Response that must not reach the 101: the
+// handshake's own headers belong to the runtime, the token is private.
+const NOT_FORWARDED = new Set([
+	UPGRADE_TOKEN_HEADER,
+	"connection",
+	"content-length",
+	"content-type",
+	"keep-alive",
+	"sec-websocket-accept",
+	"sec-websocket-extensions",
+	"sec-websocket-protocol",
+	"transfer-encoding",
+	"upgrade",
+])
+
+export class Handshake {
+	readonly token: string = crypto.randomUUID()
+	readonly offeredProtocols: readonly string[]
+	readonly #url: string
+	#control: SocketControl | undefined
+	#protocol: string | undefined
+	#settled = false
+
+	constructor(request: Request, offeredProtocols: string[]) {
+		this.#url = socketUrl(request.url)
+		this.offeredProtocols = offeredProtocols
+	}
+
+	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
+		if (this.#control !== undefined) throw calledTwiceError()
+		const protocol = checkProtocol(options?.protocol, this.offeredProtocols)
+		const { socket, control } = createServerWebSocket(this.#url)
+		this.#control = control
+		this.#protocol = protocol
+		if (this.#settled) control.abort() // the request was already answered
+		const response = new Response(null, { status: 200, headers: { [UPGRADE_TOKEN_HEADER]: this.token } })
+		return { socket, response }
+	}
+
+	/**
+	 * The handler's final Response for this request: the accepting Response
+	 * becomes a 101 with the client end of a WebSocketPair, anything else is a
+	 * rejection and goes to the client as it is.
+	 */
+	settle(response: Response): Response {
+		if (this.#settled) return response
+		this.#settled = true
+		const control = this.#control
+		if (control === undefined) return response
+		if (response.headers.get(UPGRADE_TOKEN_HEADER) !== this.token) {
+			control.abort()
+			return response
+		}
+		const headers = new Headers()
+		response.headers.forEach((value, name) => {
+			if (!NOT_FORWARDED.has(name.toLowerCase())) headers.append(name, value)
+		})
+		// Headers.forEach joins Set-Cookie values; keep them as separate lines.
+		const cookies = getSetCookie(response.headers)
+		if (cookies.length > 0) {
+			headers.delete("set-cookie")
+			for (const cookie of cookies) headers.append("set-cookie", cookie)
+		}
+		if (this.#protocol !== undefined) headers.set("sec-websocket-protocol", this.#protocol)
+		const pair = new WebSocketPair()
+		const client = pair[0]
+		const server = pair[1]
+		server.accept()
+		bindWire(server, control, this.#protocol ?? "")
+		return new Response(null, { status: 101, headers, webSocket: client } as ResponseInit)
+	}
+
+	/** The handler threw: the socket never opens. */
+	fail(): void {
+		if (this.#settled) return
+		this.#settled = true
+		this.#control?.abort()
+	}
+}
+
+/** Whether a request asks for a WebSocket, and which subprotocols it offers. */
+export function classifyRequest(request: Request): { websocket: true; protocols: string[] } | { websocket: false } {
+	const upgrade = request.headers.get("upgrade")
+	if (request.method !== "GET" || upgrade === null || upgrade.trim().toLowerCase() !== "websocket") {
+		return { websocket: false }
+	}
+	// workerd validates the rest of the handshake (key, version) itself; a
+	// malformed protocol list is treated as no offer.
+	return { websocket: true, protocols: parseProtocols(request.headers.get("sec-websocket-protocol")) ?? [] }
+}
+
+function getSetCookie(headers: Headers): string[] {
+	const get = (headers as Headers & { getSetCookie?: () => string[] }).getSetCookie
+	return typeof get === "function" ? get.call(headers) : []
+}
+
+function socketUrl(url: string): string {
+	try {
+		const u = new URL(url)
+		u.protocol = u.protocol === "https:" ? "wss:" : "ws:"
+		return u.href
+	} catch {
+		return "ws://localhost/"
+	}
+}
