@@ -36,7 +36,7 @@ const (
 // modes are the three hosts of the adapter, then "types": `astro sync` and
 // `tsc --noEmit` over the routes and src/lib/contract-types.ts. Run in this
 // order.
-var modes = []string{"standalone", "middleware", "dev", "types"}
+var modes = []string{"standalone", "middleware", "preview", "dev", "types"}
 
 // major is one row of the compatibility table, read from a package.json template.
 type major struct {
@@ -247,7 +247,8 @@ func (r *majorRun) buildAll(t *testing.T, runModes []string) {
 	r.buildSeconds = map[string]float64{}
 	r.outDirs = map[string]string{"standalone": "dist", "middleware": "dist-middleware"}
 	for _, mode := range []string{"standalone", "middleware"} {
-		if !slices.Contains(runModes, mode) {
+		// `astro preview` serves the standalone build.
+		if !slices.Contains(runModes, mode) && !(mode == "standalone" && slices.Contains(runModes, "preview")) {
 			continue
 		}
 		start := time.Now()
@@ -286,7 +287,11 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	if r.setupErr != nil {
 		fail(fmt.Errorf("setup failed (see %s): %s", r.Name, firstLine(r.setupErr.Error())))
 	}
-	if err := r.buildErr[mode]; err != nil {
+	buildMode := mode
+	if mode == "preview" {
+		buildMode = "standalone"
+	}
+	if err := r.buildErr[buildMode]; err != nil {
 		fail(err)
 	}
 	if s, ok := r.buildSeconds[mode]; ok {
@@ -307,7 +312,7 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	// `astro dev` loads astro.config.mjs itself: the adapter's mode is then
 	// "standalone" (the suite is still told "dev").
 	adapterMode := mode
-	if mode == "dev" {
+	if mode == "dev" || mode == "preview" {
 		adapterMode = "standalone"
 	}
 	env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_ADAPTER="+r.pkgName, "ZASTRO_MODE="+adapterMode)
@@ -328,6 +333,10 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 		env = append(env, "ZASTRO_ENTRY="+entry)
 	case "dev":
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
+	case "preview":
+		// The standalone build, served by the adapter's preview entrypoint.
+		env = append(env, "ZASTRO_OUT_DIR=./"+r.outDirs["standalone"])
+		args = []string{"node_modules/.bin/astro", "preview", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
 
 	logPath := filepath.Join(r.work, "server-"+mode+".log")

@@ -67,11 +67,23 @@ var generations = []struct {
 		{"src/server.ts", "node/server-upgrade-handler", 2}, // import, `export const upgradeHandler`
 		{"src/index.ts", "node/dev-server-hook", 2},
 	}},
+	{"cloudflare-11", "cloudflare", []Change{ // 10.x and 11.x: the handler is fetch inside createExports
+		{"dist/index.js", "cloudflare/identity-integration-name", 1},
+		{"dist/index.js", "cloudflare/identity-adapter-name", 1},
+		{"dist/index.js", "cloudflare/identity-server-entrypoint", 1},
+		{"dist/index.js", "cloudflare/identity-specifiers", 1},           // addMiddleware's entrypoint
+		{"dist/entrypoints/server.js", "cloudflare/locals-render", 2},    // import, prepareLocals
+		{"dist/entrypoints/server.js", "cloudflare/upgrade-response", 2}, // finishResponse( and )
+		{"dist/index.js", "cloudflare/dev-server-hook", 3},               // import, wrapper open and close
+	}},
 	{"cloudflare-12", "cloudflare", []Change{
 		{"dist/index.js", "cloudflare/identity-integration-name", 1},
 		{"dist/index.js", "cloudflare/identity-adapter-name", 1},
 		{"dist/index.js", "cloudflare/identity-server-entrypoint", 1},
 		{"dist/utils/image-config.js", "cloudflare/identity-specifiers", 2},
+		{"dist/utils/handler.js", "cloudflare/locals-render", 2},    // not the nested prerenderedErrorPageFetch
+		{"dist/utils/handler.js", "cloudflare/upgrade-response", 2}, // only the return after app.render
+		{"dist/index.js", "cloudflare/dev-server-hook", 3},
 	}},
 	{"cloudflare-13", "cloudflare", []Change{ // 13.0.0-beta.2: the 13.x steps apply
 		{"src/index.ts", "cloudflare/identity-integration-name", 1},
@@ -80,6 +92,8 @@ var generations = []struct {
 		{"src/index.ts", "cloudflare/identity-types-reference", 1},
 		{"src/index.ts", "cloudflare/identity-specifiers", 1},
 		{"src/utils/image-config.ts", "cloudflare/identity-specifiers", 2},
+		{"src/utils/handler.ts", "cloudflare/locals-render", 2},
+		{"src/utils/handler.ts", "cloudflare/upgrade-response", 2}, // no dev hook: the Vite plugin runs workerd
 	}},
 }
 

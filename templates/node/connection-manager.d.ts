@@ -6,6 +6,7 @@ import type {
 	BroadcastOptions,
 	ConnectionCriteria,
 	ConnectionManagerConfig,
+	ConnectionManagerConfigUpdate,
 	ConnectionManagerEvent,
 	ConnectionManagerListener,
 	ConnectionManagerStats,
@@ -35,7 +36,7 @@ export declare class ConnectionManager {
 	readonly isShuttingDown: boolean
 
 	/** Merges options into the configuration; `null` resets a member to its default. */
-	updateConfig(options: ConnectionManagerConfig): this
+	updateConfig(options: ConnectionManagerConfigUpdate): this
 	/** The configuration with defaults applied. */
 	getConfig(): ResolvedConnectionManagerConfig
 

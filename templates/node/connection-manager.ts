@@ -15,6 +15,7 @@ import type {
 	BroadcastOptions,
 	ConnectionCriteria,
 	ConnectionManagerConfig,
+	ConnectionManagerConfigUpdate,
 	ConnectionManagerEvent,
 	ConnectionManagerEventMap,
 	ConnectionManagerStats,
@@ -41,6 +42,8 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const
 const MAX_ROUTES = 1000
 const OTHER_ROUTES = "(other)"
 const LONGEST_TIMER = 2_147_483_647
+/** How long shutdown() waits for terminated sockets to report their close. */
+const TERMINATE_GRACE = 1_000
 
 const DEFAULTS: ResolvedConnectionManagerConfig = {
 	maxConnections: Infinity,
@@ -157,7 +160,7 @@ export class ConnectionManager extends EventEmitter {
 	}
 
 	/** Merges options into the configuration; `null` resets a member to its default. */
-	updateConfig(options: ConnectionManagerConfig): this {
+	updateConfig(options: ConnectionManagerConfigUpdate): this {
 		this.#merge(options, "updateConfig")
 		this.#reschedule()
 		return this
@@ -175,7 +178,7 @@ export class ConnectionManager extends EventEmitter {
 		return this.#shutdown !== undefined
 	}
 
-	#merge(options: ConnectionManagerConfig, caller: string): void {
+	#merge(options: ConnectionManagerConfigUpdate, caller: string): void {
 		if (typeof options !== "object" || options === null) {
 			throw new TypeError(`${caller}(options): options must be an object, got ${typeof options}.`)
 		}
@@ -631,22 +634,28 @@ export class ConnectionManager extends EventEmitter {
 	async #drain(code: number, reason: string, timeout: number): Promise<ShutdownResult> {
 		const open = this.#openConnections()
 		for (const connection of open) connection.close(code, reason, "shutdown")
-		if (this.#open > 0) {
-			await new Promise<void>((resolve) => {
-				const timer = setTimeout(resolve, Math.min(timeout, LONGEST_TIMER))
-				timer.unref()
-				this.#drained = () => {
-					clearTimeout(timer)
-					resolve()
-				}
-			})
-			this.#drained = undefined
-		}
+		await this.#allClosed(timeout)
 		let terminated = 0
 		for (const connection of this.#openConnections()) {
 			if (connection.terminate("shutdown")) terminated++
 		}
+		// Terminated sockets report their close within a few ticks.
+		if (terminated > 0) await this.#allClosed(TERMINATE_GRACE)
 		return { closed: open.length - terminated, terminated }
+	}
+
+	/** Resolves when no connection is open, or after `timeout` ms. */
+	async #allClosed(timeout: number): Promise<void> {
+		if (this.#open === 0) return
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, Math.min(timeout, LONGEST_TIMER))
+			timer.unref()
+			this.#drained = () => {
+				clearTimeout(timer)
+				resolve()
+			}
+		})
+		this.#drained = undefined
 	}
 
 	#syncSignals(): void {
@@ -656,7 +665,9 @@ export class ConnectionManager extends EventEmitter {
 			if (wanted && handler === undefined) {
 				const listener = () => this.#onSignal(signal)
 				this.#signalHandlers.set(signal, listener)
-				process.on(signal, listener)
+				// First, so that the 1001 closes are written before other listeners
+				// (Vite's in dev, the application's) close servers or exit.
+				process.prependListener(signal, listener)
 			} else if (!wanted && handler !== undefined && !this.#signalled) {
 				process.off(signal, handler)
 				this.#signalHandlers.delete(signal)

@@ -106,6 +106,11 @@ export interface ConnectionManagerConfig extends ConnectionLimits {
 	customCleanupPolicy?: (connection: ManagedConnection) => boolean
 }
 
+/** What `updateConfig()` takes: `null` resets a member to its default. */
+export type ConnectionManagerConfigUpdate = {
+	[K in keyof ConnectionManagerConfig]?: ConnectionManagerConfig[K] | null
+}
+
 /** The manager's options with their defaults applied. */
 export interface ResolvedConnectionManagerConfig extends Required<ConnectionLimits> {
 	customCleanupPolicy: ((connection: ManagedConnection) => boolean) | undefined

@@ -54,8 +54,11 @@ export function setupDevServer(server: DevServer, options?: AdapterOptions | nul
 	httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
 		if (classifyUpgrade(req).kind === "other" || isViteWebSocket(server, req)) return
 		// Another `upgrade` listener (Vite's, or one an integration added) may have taken it.
+		// A keep-alive connection has already written earlier responses: only
+		// bytes written since this event mean another listener answered.
+		const written = bytesWritten(socket)
 		setImmediate(() => {
-			if (socket.destroyed || socket.listenerCount("data") > 0 || bytesWritten(socket) > 0) return
+			if (socket.destroyed || socket.listenerCount("data") > 0 || bytesWritten(socket) > written) return
 			endpoint.handle(req, socket, head, (request, sink) =>
 				server.middlewares.handle(request, sink, (error) => {
 					if (error !== undefined && error !== null) sink.fail(error)

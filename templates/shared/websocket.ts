@@ -74,6 +74,28 @@ const OPEN = 1
 const CLOSING = 2
 const CLOSED = 3
 
+// workerd (Cloudflare Workers) calls an EventTarget's `on<type>` property by
+// itself on every dispatch, ahead of the listeners (cloudflare/workerd#6022):
+// the socket's handlers would run twice, the second time unguarded. Where the
+// host does so, the handler properties read as null while the socket
+// dispatches, and the handlers run once, through their guarded listener.
+const HOST_CALLS_HANDLER_PROPERTIES = ((): boolean => {
+	let called = false
+	try {
+		class Probe extends EventTarget {
+			get onzastroprobe(): () => void {
+				return () => {
+					called = true
+				}
+			}
+		}
+		new Probe().dispatchEvent(new Event("zastroprobe"))
+	} catch {
+		// no EventTarget to probe: nothing to work around
+	}
+	return called
+})()
+
 let controlOf!: (socket: ServerWebSocket) => SocketControl
 
 /**
@@ -106,6 +128,7 @@ export class ServerWebSocket extends EventTarget {
 	#discardedBytes = 0
 	#handlers = new Map<string, { value: NonNullable<EventHandler>; listener: (event: Event) => void }>()
 	#guards = new WeakMap<object, Map<string, (event: Event) => void>>()
+	#dispatching = 0
 
 	static {
 		controlOf = (socket) => socket.#control()
@@ -177,6 +200,15 @@ export class ServerWebSocket extends EventTarget {
 		if (listener === null || listener === undefined) return
 		const guarded = this.#guards.get(listener)?.get(type)
 		if (guarded) super.removeEventListener(type, guarded, options)
+	}
+
+	override dispatchEvent(event: Event): boolean {
+		this.#dispatching++
+		try {
+			return super.dispatchEvent(event)
+		} finally {
+			this.#dispatching--
+		}
 	}
 
 	/** Sends a message in call order; Blobs are read first, later sends wait for them. */
@@ -342,6 +374,7 @@ export class ServerWebSocket extends EventTarget {
 	}
 
 	#handler(type: string): EventHandler {
+		if (HOST_CALLS_HANDLER_PROPERTIES && this.#dispatching > 0) return null
 		return this.#handlers.get(type)?.value ?? null
 	}
 

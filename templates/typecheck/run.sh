@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Type-checks the WebSocket runtime (templates/shared, templates/node) and the
-# public types as a user's project sees them, with and without lib.dom.
+# public types as a user's project sees them, with and without lib.dom;
+# tsconfig.connections.json also checks the runtime's unit tests and that the
+# hand-written declarations of the package subpaths match the implementation.
 # Installs the pinned compiler and types into this folder first.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,7 +33,7 @@ if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.packa
 fi
 
 status=0
-for project in tsconfig.json consumer/tsconfig.json consumer/tsconfig.dom.json; do
+for project in tsconfig.json tsconfig.connections.json consumer/tsconfig.json consumer/tsconfig.dom.json; do
 	echo "tsc -p $project"
 	node_modules/.bin/tsc -p "$project" || status=1
 done

@@ -7,6 +7,7 @@ import { once } from "node:events"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import WebSocket, { type ClientOptions } from "ws"
+import type { ServerWebSocket } from "../../shared/server-websocket.js"
 import { prepareLocals, type UpgradeLocals } from "../locals.js"
 import type { AdapterOptions } from "../options.js"
 import { attachUpgrade, createUpgradeHandler } from "../upgrade.js"
@@ -70,10 +71,13 @@ export async function startServer(route: Route, options: AdapterOptions = {}, mo
 }
 
 /** A route that accepts every handshake and echoes; `setup` sees the socket first. */
-export function echoRoute(setup?: (socket: ReturnType<UpgradeLocals["upgradeWebSocket"]>["socket"], url: URL) => void): Route {
+export function echoRoute(setup?: (socket: ServerWebSocket, url: URL) => void): Route {
 	return ({ locals, url }) => {
 		if (!locals.isUpgradeRequest) return new Response("Upgrade required", { status: 426 })
-		const { socket, response } = locals.upgradeWebSocket()
+		const upgrade = locals.upgradeWebSocket()
+		// Seen through the public interface, as user code sees it (env.d.ts).
+		const socket = upgrade.socket as unknown as ServerWebSocket
+		const response = upgrade.response
 		socket.onmessage = (event) => {
 			if (typeof event.data === "string") socket.send(event.data)
 		}

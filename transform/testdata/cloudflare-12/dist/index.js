@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { AstroError } from "astro/errors";
+import { getPlatformProxy } from "wrangler";
 import { setImageConfig } from "./utils/image-config.js";
 function createIntegration(args) {
   let _config;
@@ -36,6 +37,15 @@ function createIntegration(args) {
           exports: ["default"],
           adapterFeatures: { edgeMiddleware: false, buildOutput: "server" }
         });
+      },
+      "astro:server:setup": async ({ server }) => {
+        if ((args?.platformProxy?.enabled ?? true) === true) {
+          const platformProxy = await getPlatformProxy(args?.platformProxy);
+          server.middlewares.use(async function middleware(req, _res, next) {
+            Reflect.set(req, Symbol.for("astro.locals"), { runtime: { env: platformProxy.env } });
+            next();
+          });
+        }
       }
     }
   };

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runtime benchmark of the generated Node adapter against plain `ws` (see
+# runtime.mjs for what is measured). Builds zastro-websockets-node from the
+# npm tarball of @astrojs/node, installs and builds the echo app in bench/app
+# with it, then runs both servers and the driver on this machine (loopback).
+#
+#   bench/run.sh                 # prints a Markdown table with the ratios
+#   bench/run.sh --json          # the figures and every sample as JSON
+#   bench/run.sh --rounds 5 --seconds 5 --idle 2000
+#
+# Env:
+#   ZASTRO_BENCH_ADAPTER_VERSION  @astrojs/node version to build from (default 11.1.6)
+#   ZASTRO_BENCH_DIR              work folder (default <repo>/.cache/bench)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+version="${ZASTRO_BENCH_ADAPTER_VERSION:-11.1.6}"
+work="${ZASTRO_BENCH_DIR:-$repo/.cache/bench}"
+log() { echo "bench: $*" >&2; }
+
+node_bin="$(bash "$repo/scripts/node.sh")"
+export PATH="$(dirname "$node_bin"):$PATH"
+export ASTRO_TELEMETRY_DISABLED=1 ASTRO_DISABLE_UPDATE_CHECK=true NO_COLOR=1
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+mkdir -p "$work"
+log "building zastro and zastro-websockets-node from @astrojs/node@$version"
+(cd "$repo" && go build -o "$work/zastro" ./cmd/zastro)
+"$work/zastro" build node --from npm --version "$version" --out "$work/pkg" >&2
+
+rm -rf "$work/app/src" "$work/app/dist"
+mkdir -p "$work/app"
+cp -R "$here/app/." "$work/app/"
+cp "$here/runtime.mjs" "$here/ws-echo.mjs" "$here/gc-hook.mjs" "$work/app/"
+cd "$work/app"
+
+log "npm install (astro, ws, the generated package)"
+for attempt in 1 2 3; do
+  # --install-links copies the file: dependency in as a real folder, as from
+  # a tarball, so that its peer astro resolves from the app.
+  if npm install --install-links --no-package-lock --prefer-offline >npm.log 2>&1; then
+    break
+  fi
+  if [[ $attempt == 3 ]]; then
+    tail -n 30 npm.log >&2
+    log "npm install failed 3 times"
+    exit 1
+  fi
+  sleep $((attempt * 5))
+done
+
+log "astro build"
+node node_modules/.bin/astro build >astro-build.log 2>&1 || { tail -n 40 astro-build.log >&2; exit 1; }
+
+pkg_version="$(node -p 'require("./node_modules/zastro-websockets-node/package.json").version')"
+ws_version="$(node -p 'require("./node_modules/ws/package.json").version')"
+astro_version="$(node -p 'require("./node_modules/astro/package.json").version')"
+log "zastro-websockets-node $pkg_version, astro $astro_version, ws $ws_version, node $(node --version), $(nproc) cores"
+node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs "$@"

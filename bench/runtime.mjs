@@ -1,0 +1,258 @@
+// Runtime benchmark: the generated Node adapter (an Astro standalone server
+// whose echo route uses ctx.locals.upgradeWebSocket()) against a plain `ws`
+// echo server, in one go and interleaved (each round alternates which server
+// goes first, metric by metric), on loopback only. Prints, per server, the
+// median over the rounds of
+//
+//   echo round-trips per second   (N connections, one 32-byte message in flight each)
+//   handshakes per second         (open + close, C at a time)
+//   memory per idle connection    (heap + external, and RSS, after a full GC)
+//
+// and the ratios zastro / ws. bench/run.sh builds the package and the app and
+// runs this file from the app folder (it imports `ws` from there).
+//
+//   node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs [--json]
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
+import { request } from "node:http"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { parseArgs } from "node:util"
+import { performance } from "node:perf_hooks"
+import { setTimeout as sleep } from "node:timers/promises"
+import { pathToFileURL } from "node:url"
+import WebSocket from "ws"
+
+const { values: opt } = parseArgs({
+  options: {
+    "zastro-entry": { type: "string" },
+    "ws-server": { type: "string" },
+    "gc-hook": { type: "string", default: new URL("./gc-hook.mjs", import.meta.url).pathname },
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "3" },
+    connections: { type: "string", default: "16" },
+    concurrency: { type: "string", default: "8" },
+    idle: { type: "string", default: "1000" },
+    label: { type: "string", default: "zastro-websockets-node" },
+    json: { type: "boolean", default: false },
+  },
+})
+if (!opt["zastro-entry"] || !opt["ws-server"]) {
+  console.error("usage: node runtime.mjs --zastro-entry ENTRY --ws-server FILE [--rounds N] [--seconds S] [--json]")
+  process.exit(2)
+}
+const rounds = Number(opt.rounds)
+const seconds = Number(opt.seconds)
+const connections = Number(opt.connections)
+const concurrency = Number(opt.concurrency)
+const idle = Number(opt.idle)
+const log = (...a) => console.error(...a)
+
+// ------------------------------------------------------------------ servers
+
+const memDir = mkdtempSync(join(tmpdir(), "zastro-bench-mem-"))
+const children = []
+
+async function startServer(name, file, port, path) {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", pathToFileURL(resolve(opt["gc-hook"])).href, resolve(file)], {
+    env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), ZASTRO_BENCH_MEM_DIR: memDir, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  children.push(child)
+  let output = ""
+  child.stdout.on("data", (d) => (output += d))
+  child.stderr.on("data", (d) => (output += d))
+  const exited = new Promise((res) => child.once("exit", (code) => res(code)))
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const status = await new Promise((res) => {
+      const req = request({ host: "127.0.0.1", port, path, timeout: 1000 }, (r) => {
+        r.resume()
+        res(r.statusCode)
+      })
+      req.on("error", () => res(0))
+      req.on("timeout", () => req.destroy())
+      req.end()
+    })
+    if (status === 426) return { name, child, url: `ws://127.0.0.1:${port}${path}` }
+    if (await Promise.race([exited.then(() => true), sleep(200).then(() => false)])) break
+  }
+  throw new Error(`${name} (${file}) did not answer 426 on ${path}:\n${output}`)
+}
+
+function stopAll() {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM")
+  rmSync(memDir, { recursive: true, force: true })
+}
+process.on("exit", stopAll)
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130))
+
+async function memory(server) {
+  const file = join(memDir, `${server.child.pid}.json`)
+  rmSync(file, { force: true })
+  server.child.kill("SIGUSR2")
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"))
+    await sleep(50)
+  }
+  throw new Error(`${server.name}: no memory report (is gc-hook.mjs preloaded?)`)
+}
+
+// ------------------------------------------------------------------ clients
+
+function open(url) {
+  return new Promise((res, rej) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    ws.once("open", () => res(ws))
+    ws.once("error", rej)
+    ws.once("unexpected-response", (_, r) => rej(new Error(`${url}: HTTP ${r.statusCode}`)))
+  })
+}
+
+function close(ws) {
+  return new Promise((res) => {
+    if (ws.readyState === WebSocket.CLOSED) return res()
+    ws.once("close", res)
+    ws.close(1000)
+  })
+}
+
+async function openMany(url, n) {
+  const out = []
+  for (let i = 0; i < n; i += 100) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => open(url)))))
+  }
+  return out
+}
+
+// Round trips per second: each connection keeps one message in flight.
+async function echo(server, secs) {
+  const sockets = await openMany(server.url, connections)
+  const payload = "x".repeat(32)
+  let count = 0
+  const start = performance.now()
+  const deadline = start + secs * 1000
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise((res) => {
+          ws.on("message", () => {
+            count++
+            if (performance.now() < deadline) ws.send(payload)
+            else res()
+          })
+          ws.send(payload)
+        }),
+    ),
+  )
+  const rate = count / ((performance.now() - start) / 1000)
+  await Promise.all(sockets.map(close))
+  return rate
+}
+
+// Handshakes per second: open, then close, `concurrency` at a time.
+async function handshakes(server, secs) {
+  let count = 0
+  const start = performance.now()
+  const deadline = start + secs * 1000
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const ws = await open(server.url)
+        count++
+        await close(ws)
+      }
+    }),
+  )
+  return count / ((performance.now() - start) / 1000)
+}
+
+// Bytes per idle connection, after a full GC on both sides of the count.
+async function idleMemory(server) {
+  await sleep(200)
+  const before = await memory(server)
+  const sockets = await openMany(server.url, idle)
+  await sleep(500)
+  const after = await memory(server)
+  await Promise.all(sockets.map(close))
+  return {
+    heap: (after.heapUsed + after.external - before.heapUsed - before.external) / idle,
+    rss: (after.rss - before.rss) / idle,
+  }
+}
+
+// ------------------------------------------------------------------ run
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+const zastro = await startServer(opt.label, opt["zastro-entry"], 4400 + (process.pid % 500), "/api/echo")
+const plain = await startServer("ws", opt["ws-server"], 4900 + (process.pid % 500), "/")
+const servers = [zastro, plain]
+log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, ${seconds} s per measure, ${connections} echo connections, ${concurrency} handshakes at a time, ${idle} idle connections`)
+
+for (const s of servers) await echo(s, 1) // warm up the JIT on both
+
+const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], handshakes: [], heap: [], rss: [] }]))
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? servers : [...servers].reverse()
+  for (const s of order) samples[s.name].echo.push(await echo(s, seconds))
+  for (const s of order) samples[s.name].handshakes.push(await handshakes(s, seconds))
+  for (const s of order) {
+    const m = await idleMemory(s)
+    samples[s.name].heap.push(m.heap)
+    samples[s.name].rss.push(m.rss)
+  }
+  log(
+    `round ${r + 1}/${rounds}: ` +
+      servers
+        .map((s) => {
+          const x = samples[s.name]
+          return `${s.name} ${Math.round(x.echo.at(-1))} rt/s ${Math.round(x.handshakes.at(-1))} hs/s ${(x.heap.at(-1) / 1024).toFixed(1)} KiB`
+        })
+        .join(" | "),
+  )
+}
+
+const result = {}
+for (const s of servers) {
+  const x = samples[s.name]
+  result[s.name] = {
+    echo_round_trips_per_s: median(x.echo),
+    handshakes_per_s: median(x.handshakes),
+    heap_bytes_per_idle_connection: median(x.heap),
+    rss_bytes_per_idle_connection: median(x.rss),
+  }
+}
+const z = result[zastro.name]
+const w = result.ws
+const ratios = {
+  echo_round_trips_per_s: z.echo_round_trips_per_s / w.echo_round_trips_per_s,
+  handshakes_per_s: z.handshakes_per_s / w.handshakes_per_s,
+  heap_bytes_per_idle_connection: z.heap_bytes_per_idle_connection / w.heap_bytes_per_idle_connection,
+  rss_bytes_per_idle_connection: z.rss_bytes_per_idle_connection / w.rss_bytes_per_idle_connection,
+}
+
+const int = (n) => Math.round(n).toLocaleString("en-US")
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
+const rows = [
+  ["echo round-trips/s", int(z.echo_round_trips_per_s), int(w.echo_round_trips_per_s), ratios.echo_round_trips_per_s],
+  ["handshakes/s", int(z.handshakes_per_s), int(w.handshakes_per_s), ratios.handshakes_per_s],
+  ["memory/idle conn (heap+ext)", kib(z.heap_bytes_per_idle_connection), kib(w.heap_bytes_per_idle_connection), ratios.heap_bytes_per_idle_connection],
+  ["memory/idle conn (RSS)", kib(z.rss_bytes_per_idle_connection), kib(w.rss_bytes_per_idle_connection), ratios.rss_bytes_per_idle_connection],
+]
+const out = [
+  `| metric (median of ${rounds} rounds) | ${zastro.name} | ws | ratio |`,
+  "| --- | ---: | ---: | ---: |",
+  ...rows.map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
+]
+if (opt.json) {
+  console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, samples }, null, 2))
+} else {
+  console.log(out.join("\n"))
+}
+stopAll()
+process.exit(0)

@@ -1,0 +1,346 @@
+package e2e
+
+// TestCloudflareE2E proves zastro-websockets-cloudflare with real Astro
+// projects from npm, real workerd (wrangler from npm) and real WebSocket
+// clients. For every adapter generation with a package.json template in
+// testdata/e2e/cloudflare-app (package.cf<N>.json), it generates the package
+// from that @astrojs/cloudflare version, installs the project and runs
+// testdata/e2e/client/cloudflare-contract.test.mjs against:
+//
+//   - build: `astro build`, then the output served by `wrangler dev` on
+//     127.0.0.1 (workerd);
+//   - dev:   `astro dev` (Node beside a platform proxy up to 12.x, workerd
+//     through @cloudflare/vite-plugin from 13.x);
+//   - types: `astro sync` and `tsc --noEmit` over the routes and the
+//     contract-types files.
+//
+// Subtests are TestCloudflareE2E/cf14/build etc. No account, no login, no
+// telemetry: wrangler and miniflare are told not to send metrics, error
+// reports or fetch Request.cf data (the miniflare of wrangler 3 tries anyway,
+// fails here and falls back with a warning; no check depends on it), and the
+// only traffic is the registry (installs) and 127.0.0.1.
+//
+// Environment (besides those of TestNodeE2E that apply: ZASTRO_E2E_KEEP,
+// ZASTRO_E2E_BUILD_FLAGS):
+//
+//	ZASTRO_E2E_ADAPTER=upstream  install plain @astrojs/cloudflare (proves the
+//	                             harness; the WebSocket checks then fail fast)
+//	ZASTRO_E2E_CF_MAJORS=13,14   only these adapter majors
+//	ZASTRO_E2E_CF_MODES=build    only these modes (build, dev, types)
+//	ZASTRO_E2E_CF_PARALLEL=2     majors run at once (default 2: CI has 2 cores)
+//
+// Outcomes are merged into e2e/results/cloudflare.json
+// (cloudflare-upstream.json for upstream runs): the compatibility table of
+// the README is filled from it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+const (
+	cfUpstreamAdapter = "@astrojs/cloudflare"
+	cfZastroAdapter   = "zastro-websockets-cloudflare"
+	// cfReadyTimeout bounds a server's start: `astro dev` of the Vite-plugin
+	// generations optimizes dependencies and boots workerd first (about 25 s
+	// on two cores).
+	cfReadyTimeout = 3 * time.Minute
+)
+
+// cfModes, in the order they run.
+var cfModes = []string{"build", "dev", "types"}
+
+func TestCloudflareE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: real npm installs, Astro builds, wrangler and workerd; skipped with -short")
+	}
+	repo := repoRoot(t)
+	appSrc := filepath.Join(repo, "testdata", "e2e", "cloudflare-app")
+	suite := filepath.Join(repo, "testdata", "e2e", "client", "cloudflare-contract.test.mjs")
+	useUpstream := os.Getenv("ZASTRO_E2E_ADAPTER") == "upstream"
+
+	gens := loadCloudflareGenerations(t, appSrc)
+	if len(gens) == 0 {
+		t.Fatalf("no package.cf<N>.json templates in %s (or none selected by ZASTRO_E2E_CF_MAJORS)", appSrc)
+	}
+	runModes := selectFrom(t, "ZASTRO_E2E_CF_MODES", cfModes)
+
+	start := time.Now()
+	nodeBin := findNode(t, repo)
+	env := toolEnv(filepath.Dir(nodeBin))
+	nodeVersion := string(mustOutput(t, env, repo, nodeBin, "--version"))
+	t.Logf("node %s at %s (%.1fs)", trimSpace(nodeVersion), nodeBin, time.Since(start).Seconds())
+
+	var zastroBin string
+	if !useUpstream {
+		start := time.Now()
+		zastroBin = filepath.Join(t.TempDir(), "zastro")
+		if runtime.GOOS == "windows" {
+			zastroBin += ".exe"
+		}
+		if out, err := runCmd(context.Background(), 5*time.Minute, repo, os.Environ(), "go", "build", "-o", zastroBin, "./cmd/zastro"); err != nil {
+			t.Fatalf("building the zastro CLI (go build ./cmd/zastro): %v\n%s", err, out)
+		}
+		t.Logf("built zastro CLI (%.1fs)", time.Since(start).Seconds())
+	}
+
+	results := &cfResultLog{}
+	resultsFile := filepath.Join(repo, "e2e", "results", "cloudflare.json")
+	if useUpstream {
+		resultsFile = filepath.Join(repo, "e2e", "results", "cloudflare-upstream.json")
+	}
+	t.Cleanup(func() {
+		if err := results.merge(resultsFile); err != nil {
+			t.Errorf("writing %s: %v", resultsFile, err)
+		} else {
+			t.Logf("results written to %s", resultsFile)
+		}
+	})
+
+	slots := make(chan struct{}, max(envInt("ZASTRO_E2E_CF_PARALLEL", 2), 1))
+	for _, g := range gens {
+		t.Run(g.Name, func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			r := &cfRun{
+				cfGeneration: g, repo: repo, appSrc: appSrc, suite: suite,
+				nodeBin: nodeBin, nodeVersion: trimSpace(nodeVersion), zastroBin: zastroBin,
+				upstream: useUpstream, results: results, seconds: map[string]float64{},
+			}
+			r.run(t, runModes)
+		})
+	}
+}
+
+// cfRun is one adapter generation's project: generated package, install, build.
+type cfRun struct {
+	cfGeneration
+	repo, appSrc, suite  string
+	nodeBin, nodeVersion string
+	zastroBin            string
+	upstream             bool
+	results              *cfResultLog
+
+	env             []string
+	work, app       string
+	pkgName         string
+	pkgVersion      string
+	wranglerVersion string
+	viteVersion     string
+	seconds         map[string]float64 // per-generation steps: zastro_build, npm_install, astro_build
+	setupErr        error
+	buildErr        error
+}
+
+func (r *cfRun) run(t *testing.T, runModes []string) {
+	r.work = workDir(t, "zastro-e2e-"+r.Name+"-")
+	r.app = filepath.Join(r.work, "app")
+	r.env = cloudflareEnv(toolEnv(filepath.Dir(r.nodeBin)), r.work)
+	t.Logf("%s: astro %s, @astrojs/cloudflare %s (%s generation), work dir %s", r.Name, r.AstroVersion, r.AdapterVersion, r.Variant, r.work)
+
+	r.setupErr = r.setup(t)
+	// astro.config.mjs imports the adapter from ZASTRO_ADAPTER.
+	r.env = append(r.env, "ZASTRO_ADAPTER="+r.pkgName)
+	if r.setupErr != nil {
+		t.Errorf("%s: setup: %v", r.Name, r.setupErr)
+	} else if slices.Contains(runModes, "build") {
+		start := time.Now()
+		out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/.bin/astro", "build")
+		r.seconds["astro_build"] = secondsSince(start)
+		if err != nil {
+			r.buildErr = fmt.Errorf("astro build: %w\n%s", err, tail(out, 80))
+		} else {
+			t.Logf("%s: astro build %.1fs", r.Name, r.seconds["astro_build"])
+		}
+	}
+	for _, mode := range runModes {
+		t.Run(mode, func(t *testing.T) { r.runMode(t, mode) })
+	}
+}
+
+// setup generates the package (zastro) and installs the project.
+func (r *cfRun) setup(t *testing.T) error {
+	dep := r.AdapterVersion
+	r.pkgName, r.pkgVersion = cfUpstreamAdapter, r.AdapterVersion
+	if !r.upstream {
+		start := time.Now()
+		out := filepath.Join(r.work, "pkg")
+		args := append([]string{"build", "cloudflare", "--from", "npm", "--version", r.AdapterVersion, "--out", out}, splitFields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS"))...)
+		var log []byte
+		var err error
+		for try := 1; try <= 2; try++ { // the registry may fail once
+			if log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin, args...); err == nil {
+				break
+			}
+			t.Logf("zastro build cloudflare %s, try %d: %v", r.AdapterVersion, try, err)
+		}
+		r.seconds["zastro_build"] = secondsSince(start)
+		if err != nil {
+			return fmt.Errorf("zastro build cloudflare --from npm --version %s: %w\n%s", r.AdapterVersion, err, log)
+		}
+		pkgDir := filepath.Join(out, "cloudflare")
+		name, version, err := readPackageIdentity(filepath.Join(pkgDir, "package.json"))
+		if err != nil {
+			return fmt.Errorf("generated package: %w\n%s", err, log)
+		}
+		if name != cfZastroAdapter {
+			return fmt.Errorf("generated package %s is named %q, want %q", pkgDir, name, cfZastroAdapter)
+		}
+		r.pkgName, r.pkgVersion, dep = name, version, "file:"+pkgDir
+		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, name, version, r.seconds["zastro_build"])
+	}
+	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant); err != nil {
+		return fmt.Errorf("copying the app: %w", err)
+	}
+	if err := writeCloudflarePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
+		return err
+	}
+	start := time.Now()
+	args := []string{"install", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock"}
+	if !r.upstream {
+		args = append(args, "--install-links") // a real folder, so its peers resolve from the project
+	}
+	out, err := npmInstall(t, r.app, r.env, args)
+	r.seconds["npm_install"] = secondsSince(start)
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, tail(out, 60))
+	}
+	if v, err := installedVersion(r.app, "astro"); err != nil || v != r.AstroVersion {
+		return fmt.Errorf("installed astro is %q (%v), want %s", v, err, r.AstroVersion)
+	}
+	if v, err := installedVersion(r.app, "wrangler"); err != nil {
+		return fmt.Errorf("wrangler is not installed in the project: %v", err)
+	} else {
+		r.wranglerVersion = v
+	}
+	r.viteVersion, _ = installedVersion(r.app, "vite")
+	t.Logf("%s: npm install %.1fs (wrangler %s, vite %s)", r.Name, r.seconds["npm_install"], r.wranglerVersion, r.viteVersion)
+	return nil
+}
+
+func (r *cfRun) runMode(t *testing.T, mode string) {
+	res := cfOutcome{
+		Adapter: cfUpstreamAdapter, AdapterVersion: r.AdapterVersion, AstroVersion: r.AstroVersion,
+		Generation: r.Variant, Package: r.pkgName, PackageVersion: r.pkgVersion,
+		WranglerVersion: r.wranglerVersion, ViteVersion: r.viteVersion, NodeVersion: r.nodeVersion,
+		Mode: mode, Runtime: r.runtimeOf(mode), Result: "fail",
+		Seconds: map[string]float64{}, Date: time.Now().UTC().Format(time.RFC3339),
+	}
+	for k, v := range r.seconds {
+		if k != "astro_build" || mode == "build" {
+			res.Seconds[k] = v
+		}
+	}
+	defer func() {
+		if !t.Failed() {
+			res.Result = "pass"
+		}
+		r.results.add(res)
+	}()
+	fail := func(err error) {
+		res.Error = firstLine(err.Error())
+		t.Fatal(err)
+	}
+	if r.setupErr != nil {
+		fail(fmt.Errorf("setup failed (see %s): %s", r.Name, firstLine(r.setupErr.Error())))
+	}
+	if mode == "types" {
+		if err := r.checkTypes(t, &res); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if mode == "build" && r.buildErr != nil {
+		fail(r.buildErr)
+	}
+
+	port, err := freePort()
+	if err != nil {
+		fail(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	var args []string
+	switch mode {
+	case "build":
+		inspector, err := freePort()
+		if err != nil {
+			fail(err)
+		}
+		args = []string{"node_modules/.bin/wrangler", "dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port), "--inspector-port", strconv.Itoa(inspector)}
+	case "dev":
+		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
+	}
+	logPath := filepath.Join(r.work, "server-"+mode+".log")
+	srv, err := startServer(r.app, r.env, logPath, r.nodeBin, args...)
+	if err != nil {
+		fail(err)
+	}
+	t.Cleanup(srv.stop)
+	start := time.Now()
+	if err := srv.waitReady(base+"/", cfReadyTimeout); err != nil {
+		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
+		fail(fmt.Errorf("%s server not ready: %w", mode, err))
+	}
+	res.Seconds["ready"] = secondsSince(start)
+	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
+
+	run := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.suite, base, mode)
+	sum := run.summary
+	res.Seconds["suite"] = run.seconds
+	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
+	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, run.seconds)
+	if run.err != nil || sum.fail > 0 || sum.pass == 0 || sum.skipped > 0 {
+		t.Logf("client suite output:\n%s", run.out)
+		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
+		err := run.err
+		if err == nil {
+			err = errors.New("tests failed, were skipped, or none passed")
+		}
+		fail(fmt.Errorf("%s/%s: client suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, sum.fail, sum.skipped, sum.pass+sum.fail+sum.skipped, err))
+	}
+}
+
+// runtimeOf says where a mode runs the app: the compatibility table shows it.
+func (r *cfRun) runtimeOf(mode string) string {
+	switch {
+	case mode == "build":
+		return "workerd (wrangler dev)"
+	case mode == "dev" && r.Variant == "runtime":
+		return "node (platform proxy)"
+	case mode == "dev":
+		return "workerd (@cloudflare/vite-plugin)"
+	}
+	return "tsc"
+}
+
+// checkTypes is the type half of the contract: with the package installed,
+// App.Locals has both members beside upstream's own, typed without any, in a
+// user's `tsc --noEmit`.
+func (r *cfRun) checkTypes(t *testing.T, res *cfOutcome) error {
+	start := time.Now()
+	if out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/.bin/astro", "sync"); err != nil {
+		return fmt.Errorf("astro sync: %w\n%s", err, tail(out, 40))
+	}
+	res.Seconds["astro_sync"] = secondsSince(start)
+	start = time.Now()
+	out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/typescript/bin/tsc", "-p", ".", "--noEmit")
+	res.Seconds["tsc"] = secondsSince(start)
+	errs := tscError.FindAllString(string(out), -1)
+	res.Failed = len(errs)
+	res.FailedTests = errs[:min(len(errs), 20)]
+	t.Logf("%s/types: astro sync %.1fs, tsc %.1fs, %d errors", r.Name, res.Seconds["astro_sync"], res.Seconds["tsc"], len(errs))
+	if err != nil {
+		return fmt.Errorf("tsc --noEmit: %w\n%s", err, tail(out, 60))
+	}
+	res.Passed = 1
+	return nil
+}

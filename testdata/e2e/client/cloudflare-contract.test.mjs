@@ -1,0 +1,504 @@
+// The runtime contract of zastro-websockets-cloudflare, checked from outside
+// with real clients: Node's global WebSocket (undici) and a raw TCP client.
+//
+//   ZASTRO_BASE=http://127.0.0.1:PORT ZASTRO_MODE=build|dev ZASTRO_CF_GENERATION=runtime|workers \
+//     node --test --test-force-exit testdata/e2e/client/cloudflare-contract.test.mjs
+//
+// ZASTRO_MODE build: the `astro build` output served by `wrangler dev`
+// (workerd); dev: `astro dev`. ZASTRO_CF_GENERATION runtime: @astrojs/cloudflare
+// 10.x to 12.x (bindings on locals.runtime, `astro dev` renders in Node);
+// workers: 13.x on (bindings from cloudflare:workers, `astro dev` runs the
+// worker in workerd through @cloudflare/vite-plugin).
+//
+// Needs Node >= 22 (global WebSocket). Every wait is bounded; nothing sleeps
+// to synchronise. Only loopback targets are accepted.
+import { test as nodeTest } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { createHash, randomBytes } from "node:crypto";
+
+const BASE = process.env.ZASTRO_BASE ?? "";
+const MODE = process.env.ZASTRO_MODE ?? "build";
+const GENERATION = process.env.ZASTRO_CF_GENERATION ?? "workers";
+const STEP_MS = Number(process.env.ZASTRO_STEP_TIMEOUT_MS ?? 10_000);
+const MARKER = "zastro-e2e-ssr-ok";
+const GREETING = "hello-from-wrangler-config"; // [vars] of the wrangler config
+// `astro dev` of the Vite-plugin generations: @cloudflare/vite-plugin ends
+// the connection of an upgrade the worker did not accept, without writing the
+// worker's response (upstream behaviour, documented in the README).
+const REJECTION_IS_DROPPED = MODE === "dev" && GENERATION === "workers";
+
+const base = new URL(BASE || "http://invalid.invalid");
+if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
+  throw new Error(`ZASTRO_BASE must be a loopback http URL (http://127.0.0.1:PORT), got ${JSON.stringify(BASE)}`);
+}
+if (!["build", "dev"].includes(MODE) || !["runtime", "workers"].includes(GENERATION)) {
+  throw new Error(`ZASTRO_MODE must be build or dev and ZASTRO_CF_GENERATION runtime or workers, got ${MODE}, ${GENERATION}`);
+}
+if (typeof WebSocket !== "function") {
+  throw new Error(`this suite needs a global WebSocket (Node >= 22), running on Node ${process.version}`);
+}
+const wsBase = `ws://${base.host}`;
+const port = Number(base.port || 80);
+
+// Every test also has a hard ceiling, so a bug in a helper cannot hang the run.
+function test(name, opts, fn) {
+  if (typeof opts === "function") [opts, fn] = [{}, opts];
+  return nodeTest(name, { timeout: STEP_MS * 6, ...opts }, fn);
+}
+
+// ---------------------------------------------------------------- helpers
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function httpGet(path) {
+  const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(STEP_MS), redirect: "manual" });
+  const body = await res.text();
+  return { status: res.status, headers: res.headers, body };
+}
+
+/**
+ * A hand-made HTTP/1.1 upgrade request over a raw TCP socket. Resolves with
+ * the server's response (status, headers, body), or with `{ status: 0 }` when
+ * the server closed the connection without any response. Rejects when no
+ * complete response arrives within STEP_MS (a hung socket).
+ */
+function rawUpgrade(path) {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString("base64");
+    const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port });
+    let buf = Buffer.alloc(0);
+    let head = null;
+    let bodyStart = 0;
+    let settled = false;
+    const timer = setTimeout(() => {
+      finish(new Error(head
+        ? `raw upgrade ${path}: got "${head.statusLine}" but the body never completed within ${STEP_MS} ms`
+        : `raw upgrade ${path}: no HTTP response within ${STEP_MS} ms (socket hung; ${buf.length} bytes received)`));
+    }, STEP_MS);
+    function finish(err, value) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    }
+    function bodyOf() {
+      const rest = buf.subarray(bodyStart);
+      if (head.status === 101) return Buffer.alloc(0);
+      if ((head.headers["transfer-encoding"] ?? "").toLowerCase().includes("chunked")) {
+        const out = [];
+        let i = 0;
+        for (;;) {
+          const eol = rest.indexOf("\r\n", i);
+          if (eol < 0) return null;
+          const size = parseInt(rest.subarray(i, eol).toString("latin1").split(";")[0].trim(), 16);
+          if (Number.isNaN(size)) throw new Error(`bad chunk size in response to ${path}`);
+          if (size === 0) return Buffer.concat(out);
+          if (rest.length < eol + 2 + size + 2) return null;
+          out.push(rest.subarray(eol + 2, eol + 2 + size));
+          i = eol + 2 + size + 2;
+        }
+      }
+      if (head.headers["content-length"] !== undefined) {
+        const n = Number(head.headers["content-length"]);
+        return rest.length >= n ? rest.subarray(0, n) : null;
+      }
+      return null; // ends with the connection
+    }
+    function done(body) {
+      finish(null, { status: head.status, statusLine: head.statusLine, headers: head.headers, key, body: body.toString("utf8") });
+    }
+    sock.setNoDelay(true);
+    sock.on("connect", () => {
+      sock.write([
+        `GET ${path} HTTP/1.1`,
+        `Host: ${base.host}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Key: ${key}`,
+      ].join("\r\n") + "\r\n\r\n");
+    });
+    sock.on("data", (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      try {
+        if (!head) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+          const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+          if (!m) return finish(new Error(`raw upgrade ${path}: not an HTTP response: ${JSON.stringify(lines[0])}`));
+          const headers = {};
+          for (const line of lines.slice(1)) {
+            const i = line.indexOf(":");
+            if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+          }
+          head = { status: Number(m[1]), statusLine: lines[0], headers };
+          bodyStart = end + 4;
+        }
+        const body = bodyOf();
+        if (body) done(body);
+      } catch (err) {
+        finish(err);
+      }
+    });
+    const gone = () => {
+      if (head) return done(buf.subarray(bodyStart));
+      finish(null, { status: 0, statusLine: "(connection closed without a response)", headers: {}, key, body: "" });
+    };
+    sock.on("end", gone);
+    sock.on("close", gone);
+    sock.on("error", (err) => (head ? gone() : finish(new Error(`raw upgrade ${path}: ${err.message}`))));
+  });
+}
+
+/** A WebSocket client that queues messages in arrival order; read them with next(). */
+class Client {
+  constructor(path) {
+    this.path = path;
+    this.queue = [];
+    this.waiters = [];
+    this.ws = new WebSocket(wsBase + path);
+    this.ws.binaryType = "arraybuffer";
+    this.closed = new Promise((resolve) => {
+      this.ws.addEventListener("close", (e) => {
+        this.closeEvent = { code: e.code, reason: e.reason, wasClean: e.wasClean };
+        resolve(this.closeEvent);
+        for (const w of this.waiters.splice(0)) w.reject(new Error(`${path}: socket closed (code ${e.code}, reason ${JSON.stringify(e.reason)}) while waiting for a message`));
+      });
+    });
+    this.ws.addEventListener("message", (e) => {
+      const w = this.waiters.shift();
+      if (w) w.resolve(e.data);
+      else this.queue.push(e.data);
+    });
+  }
+
+  static async connect(path) {
+    await webSocketSupport();
+    const c = new Client(path);
+    await c.open();
+    return c;
+  }
+
+  open() {
+    if (this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this);
+    const opened = new Promise((resolve, reject) => {
+      this.ws.addEventListener("open", () => resolve(this), { once: true });
+      this.ws.addEventListener("error", () => reject(new Error("error event before open")), { once: true });
+      this.ws.addEventListener("close", (e) => reject(new Error(`closed before open (code ${e.code})`)), { once: true });
+    });
+    return withTimeout(opened, STEP_MS, `WebSocket handshake to ${this.path}`).catch(async (err) => {
+      this.ws.close();
+      let why;
+      try {
+        why = `the server answered "${(await rawUpgrade(this.path)).statusLine}"`;
+      } catch (e) {
+        why = e.message;
+      }
+      throw new Error(`WebSocket to ${this.path} did not open (${err.message}); ${why}`);
+    });
+  }
+
+  next(what = "a message") {
+    if (this.queue.length) return Promise.resolve(this.queue.shift());
+    if (this.closeEvent) return Promise.reject(new Error(`${this.path}: socket already closed (code ${this.closeEvent.code}) while waiting for ${what}`));
+    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return withTimeout(p, STEP_MS, `${this.path}: waiting for ${what}`);
+  }
+
+  async expectOpenMessage() {
+    assert.equal(await this.next('the server\'s "open" message'), "open", 'first message must be the server-side onopen\'s "open"');
+    return this;
+  }
+
+  send(data) {
+    this.ws.send(data);
+  }
+
+  close(code = 1000, reason = "done") {
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
+    return withTimeout(this.closed, STEP_MS, `${this.path}: closing handshake`).catch(() => {});
+  }
+}
+
+/**
+ * One handshake probe shared by every WebSocket test: when the target cannot
+ * upgrade at all (plain upstream @astrojs/cloudflare), each test fails at once
+ * with this diagnosis instead of waiting out its own timeouts.
+ */
+let gate;
+function webSocketSupport() {
+  gate ??= rawUpgrade("/api/echo").then(
+    (r) => {
+      if (r.status !== 101) throw new Error(`no WebSocket support at ${BASE}: an upgrade to /api/echo answered "${r.statusLine}"${r.body ? ` with body ${JSON.stringify(r.body.slice(0, 200))}` : ""}`);
+    },
+    (err) => {
+      throw new Error(`no WebSocket support at ${BASE}: ${err.message}`);
+    },
+  );
+  return gate;
+}
+
+async function echoClient(query = "") {
+  const c = await Client.connect(`/api/echo${query}`);
+  await c.expectOpenMessage();
+  return c;
+}
+
+function bytesOf(data) {
+  assert.ok(data instanceof ArrayBuffer, `expected a binary message, got ${typeof data === "string" ? JSON.stringify(data.slice(0, 80)) : Object.prototype.toString.call(data)}`);
+  return new Uint8Array(data);
+}
+
+const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+// ---------------------------------------------------------------- HTTP still works
+
+test("SSR page / is served", async () => {
+  const r = await httpGet("/");
+  assert.equal(r.status, 200);
+  assert.ok(r.body.includes(MARKER), `page body lacks ${MARKER}: ${r.body.slice(0, 300)}`);
+});
+
+test("plain GET /api/echo answers 426 (route sees isUpgradeRequest false)", async () => {
+  const r = await httpGet("/api/echo");
+  assert.equal(r.status, 426, `body: ${r.body.slice(0, 200)}`);
+});
+
+test("isUpgradeRequest is false on a plain GET, and upgradeWebSocket() throws a clear Error", async () => {
+  const r = await httpGet("/api/plain");
+  assert.equal(r.status, 200, r.body.slice(0, 300));
+  const { isUpgradeRequest, error } = JSON.parse(r.body);
+  assert.equal(isUpgradeRequest, false);
+  assert.match(error, /^Error: locals\.upgradeWebSocket\(\) was called for GET \S*\/api\/plain, which is not a WebSocket upgrade request\./);
+  assert.match(error, /Check `locals\.isUpgradeRequest` first/);
+});
+
+test("the wrangler config's variable reaches a plain route", async () => {
+  const r = await httpGet("/api/env");
+  assert.equal(r.status, 200, r.body.slice(0, 300));
+  assert.deepEqual(JSON.parse(r.body), { greeting: GREETING });
+});
+
+// ---------------------------------------------------------------- WebSocket contract
+
+test("raw handshake to /api/echo gets 101 with a valid Sec-WebSocket-Accept", async () => {
+  const r = await rawUpgrade("/api/echo");
+  assert.equal(r.status, 101, `status line: ${r.statusLine}`);
+  assert.equal((r.headers.upgrade ?? "").toLowerCase(), "websocket");
+  const accept = createHash("sha1").update(r.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  assert.equal(r.headers["sec-websocket-accept"], accept);
+  assert.equal(r.headers["x-zastro-upgrade"], undefined, "the private token header must not reach the client");
+});
+
+test('server-side onopen fires (attached after upgradeWebSocket()): "open" is the first message', async () => {
+  const c = await Client.connect("/api/echo");
+  try {
+    assert.equal(await c.next('"open"'), "open");
+  } finally {
+    await c.close();
+  }
+});
+
+test("text echo", async () => {
+  const c = await echoClient();
+  try {
+    for (const s of ["hello", "", "ünïcödé ✓ 🚀", "x".repeat(70_000)]) {
+      c.send(s);
+      assert.equal(await c.next("text echo"), s);
+    }
+  } finally {
+    await c.close();
+  }
+});
+
+test('isUpgradeRequest is true inside the WebSocket route ("info")', async () => {
+  const c = await echoClient();
+  try {
+    c.send("info");
+    const info = JSON.parse(await c.next("info reply"));
+    assert.equal(info.isUpgradeRequest, true);
+    assert.equal(info.binaryType, "blob", "server socket's default binaryType");
+    assert.equal(info.readyState, 1, "readyState OPEN inside onmessage");
+  } finally {
+    await c.close();
+  }
+});
+
+for (const serverBinaryType of ["blob", "arraybuffer"]) {
+  test(`binary echo, server binaryType ${serverBinaryType}`, async () => {
+    const c = await echoClient(serverBinaryType === "blob" ? "" : `?binaryType=${serverBinaryType}`);
+    try {
+      const backing = Uint8Array.from({ length: 64 }, (_, i) => i);
+      const cases = [
+        ["ArrayBuffer", new Uint8Array([1, 2, 3, 250, 0, 255]).buffer, new Uint8Array([1, 2, 3, 250, 0, 255])],
+        ["Uint8Array", new Uint8Array([9, 8, 7]), new Uint8Array([9, 8, 7])],
+        ["Uint8Array view", backing.subarray(10, 20), backing.slice(10, 20)],
+        ["DataView", new DataView(backing.buffer, 30, 4), backing.slice(30, 34)],
+        ["Blob", new Blob([new Uint8Array([42, 43, 44, 45])]), new Uint8Array([42, 43, 44, 45])],
+        ["empty ArrayBuffer", new ArrayBuffer(0), new Uint8Array(0)],
+      ];
+      for (const [name, payload, expected] of cases) {
+        c.send(payload);
+        assert.equal(await c.next(`type report for ${name}`), `type:${serverBinaryType}`, `server received ${name} as`);
+        assert.deepEqual(bytesOf(await c.next(`binary echo of ${name}`)), expected, `echo of ${name}`);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+test("256 KiB binary and text messages are echoed intact", async () => {
+  const c = await echoClient("?binaryType=arraybuffer");
+  try {
+    const big = randomBytes(256 * 1024);
+    c.send(big);
+    assert.equal(await c.next("type report for 256 KiB"), "type:arraybuffer");
+    const back = bytesOf(await c.next("256 KiB binary echo"));
+    assert.equal(sha(back), sha(big));
+    const text = big.toString("base64");
+    c.send(text);
+    assert.ok((await c.next("256 KiB text echo")) === text, "text echo differs");
+  } finally {
+    await c.close();
+  }
+});
+
+test('server close(4001, "bye") reaches the client', async () => {
+  const c = await echoClient();
+  c.send("close-me");
+  const ev = await withTimeout(c.closed, STEP_MS, "server-initiated close");
+  assert.equal(ev.code, 4001);
+  assert.equal(ev.reason, "bye");
+  assert.equal(ev.wasClean, true);
+});
+
+test("the client's close code and reason reach the server's onclose", async () => {
+  const id = randomBytes(6).toString("hex");
+  const c = await echoClient(`?id=${id}`);
+  c.close(4002, "client-bye");
+  const ev = await withTimeout(c.closed, STEP_MS, "client-initiated close");
+  assert.equal(ev.code, 4002, "the server answers the close frame with the same code, as a browser does");
+  // The server's onclose runs as the close frame arrives; ask another socket what it saw.
+  const deadline = Date.now() + STEP_MS;
+  let seen = null;
+  while (seen === null && Date.now() < deadline) {
+    const peek = await echoClient(`?closed=${id}`);
+    seen = JSON.parse(await peek.next("the recorded close"));
+    await peek.close();
+  }
+  assert.deepEqual(seen, { code: 4002, reason: "client-bye", wasClean: true });
+});
+
+test("an exception in a user's handler does not end the socket or the worker", async () => {
+  const c = await echoClient();
+  try {
+    c.send("throw");
+    c.send("still-alive");
+    assert.equal(await c.next("echo after the throw"), "still-alive");
+  } finally {
+    await c.close();
+  }
+  const again = await echoClient();
+  try {
+    again.send("new-socket");
+    assert.equal(await again.next("echo on a new socket"), "new-socket");
+  } finally {
+    await again.close();
+  }
+});
+
+test("a variable from the wrangler config is read in a WebSocket route, in the route and in onmessage", async () => {
+  const c = await Client.connect("/api/env");
+  try {
+    c.send("greeting?");
+    assert.deepEqual(JSON.parse(await c.next("env reply")), { atUpgrade: GREETING, inHandler: GREETING });
+  } finally {
+    await c.close();
+  }
+});
+
+test("rejected upgrade: the route's Response reaches a raw client", async () => {
+  await webSocketSupport();
+  const r = await rawUpgrade("/api/reject");
+  if (REJECTION_IS_DROPPED) {
+    assert.notEqual(r.status, 101, "a rejected upgrade must never be accepted");
+    assert.equal(r.status, 0, `@cloudflare/vite-plugin drops a rejected upgrade without a response; got ${r.statusLine}: update the README if upstream changed`);
+    return;
+  }
+  assert.equal(r.status, 403, `status line: ${r.statusLine}`);
+  assert.equal(r.headers["x-reason"], "test");
+  assert.equal(r.body, "nope");
+});
+
+test("rejected upgrade: the WebSocket client fails to open", async () => {
+  await webSocketSupport();
+  const ws = new WebSocket(`${wsBase}/api/reject`);
+  const outcome = await withTimeout(
+    new Promise((resolve) => {
+      ws.addEventListener("open", () => resolve("open"));
+      ws.addEventListener("error", () => resolve("failed"));
+      ws.addEventListener("close", () => resolve("failed"));
+    }),
+    STEP_MS,
+    "rejected WebSocket to settle",
+  );
+  ws.close();
+  assert.equal(outcome, "failed");
+});
+
+test("upgrade to an unknown path gets a 404, never a hung socket", async () => {
+  await webSocketSupport();
+  const r = await rawUpgrade("/api/no-such-route-zastro");
+  if (REJECTION_IS_DROPPED) {
+    assert.equal(r.status, 0, `got ${r.statusLine}`);
+    return;
+  }
+  assert.equal(r.status, 404, `status line: ${r.statusLine}`);
+});
+
+test("50 concurrent connections each echo once", async () => {
+  const N = 50;
+  const clients = [];
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: N }, async (_, i) => {
+        await webSocketSupport();
+        const c = new Client("/api/echo");
+        clients.push(c);
+        await c.open();
+        await c.expectOpenMessage();
+        c.send(`n${i}`);
+        assert.equal(await c.next(`echo of n${i}`), `n${i}`);
+      }),
+    );
+    const failed = results.filter((r) => r.status === "rejected");
+    assert.equal(failed.length, 0, `${failed.length}/${N} failed; first: ${failed[0]?.reason?.message}`);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+});
+
+test("SSR page is served while 20 sockets are open", async () => {
+  const clients = [];
+  try {
+    for (let i = 0; i < 20; i++) clients.push(await echoClient());
+    const r = await httpGet("/");
+    assert.equal(r.status, 200);
+    assert.ok(r.body.includes(MARKER));
+    clients[0].send("still-here");
+    assert.equal(await clients[0].next("echo after page load"), "still-here");
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+});
