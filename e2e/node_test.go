@@ -36,7 +36,7 @@ const (
 // modes are the three hosts of the adapter, then "types": `astro sync` and
 // `tsc --noEmit` over the routes and src/lib/contract-types.ts. Run in this
 // order.
-var modes = []string{"standalone", "middleware", "preview", "dev", "types"}
+var modes = []string{"standalone", "middleware", "express", "preview", "dev", "types"}
 
 // major is one row of the compatibility table, read from a package.json template.
 type major struct {
@@ -247,8 +247,8 @@ func (r *majorRun) buildAll(t *testing.T, runModes []string) {
 	r.buildSeconds = map[string]float64{}
 	r.outDirs = map[string]string{"standalone": "dist", "middleware": "dist-middleware"}
 	for _, mode := range []string{"standalone", "middleware"} {
-		// `astro preview` serves the standalone build.
-		if !slices.Contains(runModes, mode) && !(mode == "standalone" && slices.Contains(runModes, "preview")) {
+		// `astro preview` serves the standalone build; the Express host the middleware one.
+		if !slices.Contains(runModes, mode) && !(mode == "standalone" && slices.Contains(runModes, "preview")) && !(mode == "middleware" && slices.Contains(runModes, "express")) {
 			continue
 		}
 		start := time.Now()
@@ -288,8 +288,11 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 		fail(fmt.Errorf("setup failed (see %s): %s", r.Name, firstLine(r.setupErr.Error())))
 	}
 	buildMode := mode
-	if mode == "preview" {
+	switch mode {
+	case "preview":
 		buildMode = "standalone"
+	case "express":
+		buildMode = "middleware"
 	}
 	if err := r.buildErr[buildMode]; err != nil {
 		fail(err)
@@ -315,6 +318,9 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 	if mode == "dev" || mode == "preview" {
 		adapterMode = "standalone"
 	}
+	if mode == "express" {
+		adapterMode = "middleware"
+	}
 	env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_ADAPTER="+r.pkgName, "ZASTRO_MODE="+adapterMode)
 	var args []string
 	switch mode {
@@ -330,6 +336,13 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 			fail(err)
 		}
 		args = []string{"server.mjs"}
+		env = append(env, "ZASTRO_ENTRY="+entry)
+	case "express":
+		entry, err := findServerEntry(filepath.Join(r.app, r.outDirs["middleware"]))
+		if err != nil {
+			fail(err)
+		}
+		args = []string{"server-express.mjs"}
 		env = append(env, "ZASTRO_ENTRY="+entry)
 	case "dev":
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
