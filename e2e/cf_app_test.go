@@ -7,6 +7,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -181,3 +183,27 @@ func writeCloudflarePackageJSON(template, dst, pkgName, dep string) error {
 func trimSpace(s string) string { return strings.TrimSpace(s) }
 
 func splitFields(s string) []string { return strings.Fields(s) }
+
+// cfFreePort returns a free loopback port below the kernel's ephemeral range:
+// a port from freePort may be handed to another process's listen(0) (workerd
+// and miniflare open several) in the seconds before a slow server binds it.
+func cfFreePort() (int, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				low = n
+			}
+		}
+	}
+	for try := 0; try < 50; try++ {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
+	}
+	return freePort()
+}

@@ -263,7 +263,7 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 		fail(r.buildErr)
 	}
 
-	port, err := freePort()
+	port, err := cfFreePort()
 	if err != nil {
 		fail(err)
 	}
@@ -271,7 +271,7 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	var args []string
 	switch mode {
 	case "build":
-		inspector, err := freePort()
+		inspector, err := cfFreePort()
 		if err != nil {
 			fail(err)
 		}

@@ -114,6 +114,17 @@ func TestNodeConnectionManagerE2E(t *testing.T) {
 		t.Logf("astro build, mode %s: %.1fs", mode, time.Since(start).Seconds())
 	}
 
+	// The routes import both subpaths: tsc resolves them through the
+	// package's "types" conditions, as in a user's project.
+	start = time.Now()
+	if out, err := runCmd(context.Background(), astroBuildTimeout, app, env, nodeBin, "node_modules/.bin/astro", "sync"); err != nil {
+		t.Fatalf("astro sync: %v\n%s", err, tail(out, 40))
+	}
+	if out, err := runCmd(context.Background(), astroBuildTimeout, app, env, nodeBin, "node_modules/typescript/bin/tsc", "-p", ".", "--noEmit"); err != nil {
+		t.Fatalf("tsc --noEmit over the app: %v\n%s", err, tail(out, 60))
+	}
+	t.Logf("astro sync and tsc --noEmit: %.1fs", time.Since(start).Seconds())
+
 	suite := filepath.Join(app, "test", "connmgr.test.mjs")
 	for i, host := range connmgrHosts {
 		name := fmt.Sprintf("%s/%s", host.mode, strings.Join(host.scenarios, "+"))

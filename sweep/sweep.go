@@ -167,8 +167,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	var todo []string
 	for _, v := range candidates {
-		if rng != nil && !rng.Check(semver.MustParse(v)) {
-			continue
+		if rng != nil {
+			sv, err := semver.StrictNewVersion(v)
+			if err != nil || !rng.Check(sv) {
+				continue
+			}
 		}
 		todo = append(todo, v)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
 )
@@ -120,10 +121,10 @@ func cacheDir(e *env) string {
 }
 
 // adapters returns the adapters named on the command line, or every adapter
-// that has a recipe.
+// that has both a recipe and a WebSocket runtime.
 func adapters(names []string) ([]string, error) {
 	if len(names) == 0 {
-		for _, n := range []string{"node", "cloudflare"} {
+		for _, n := range templates.Adapters() {
 			if _, err := transform.RecipeFor(n); err == nil {
 				names = append(names, n)
 			}

@@ -133,7 +133,9 @@ export class ConnectionManager extends EventEmitter {
 	readonly #rejected = { maxConnections: 0, maxConnectionsPerIP: 0, rateLimit: 0, shutdown: 0 }
 	#open = 0
 	#sweepTimer: NodeJS.Timeout | undefined
+	#sweepEvery = 0
 	#healthTimer: NodeJS.Timeout | undefined
+	#healthEvery = 0
 	#shutdown: Promise<ShutdownResult> | undefined
 	#shutdownCode = 1001
 	#shutdownReason = "Server shutting down"
@@ -151,9 +153,12 @@ export class ConnectionManager extends EventEmitter {
 
 	// ------------------------------------------------------------ configuration
 
-	/** Switches the manager on (timers, signals) and merges `options` into its configuration. */
-	activate(options?: ConnectionManagerConfig | null): this {
-		if (options !== undefined && options !== null) this.#merge(options, "getConnectionManager")
+	/**
+	 * Switches the manager on (timers, signals) and merges `options` into its
+	 * configuration; `source` names the options in error messages.
+	 */
+	activate(options?: ConnectionManagerConfig | null, source = "getConnectionManager()"): this {
+		if (options !== undefined && options !== null) this.#merge(options, source)
 		this.#active = true
 		this.#reschedule()
 		return this
@@ -161,7 +166,7 @@ export class ConnectionManager extends EventEmitter {
 
 	/** Merges options into the configuration; `null` resets a member to its default. */
 	updateConfig(options: ConnectionManagerConfigUpdate): this {
-		this.#merge(options, "updateConfig")
+		this.#merge(options, "updateConfig()")
 		this.#reschedule()
 		return this
 	}
@@ -178,21 +183,21 @@ export class ConnectionManager extends EventEmitter {
 		return this.#shutdown !== undefined
 	}
 
-	#merge(options: ConnectionManagerConfigUpdate, caller: string): void {
+	#merge(options: ConnectionManagerConfigUpdate, source: string): void {
 		if (typeof options !== "object" || options === null) {
-			throw new TypeError(`${caller}(options): options must be an object, got ${typeof options}.`)
+			throw new TypeError(`${source}: the options must be an object, got ${typeof options}.`)
 		}
 		const raw: Record<string, unknown> = { ...this.#raw }
 		for (const [key, value] of Object.entries(options)) {
 			if (value === undefined) continue
 			if (key === "customCleanupPolicy") {
 				if (value !== null && typeof value !== "function") {
-					throw new TypeError(`${caller}({ customCleanupPolicy }): must be a function, got ${typeof value}.`)
+					throw new TypeError(`${source}: customCleanupPolicy must be a function, got ${typeof value}.`)
 				}
 			} else if (Object.hasOwn(CHECKS, key)) {
-				if (value !== null) checkOption(caller, key, CHECKS[key as keyof typeof CHECKS], value)
+				if (value !== null) checkOption(source, key, CHECKS[key as keyof typeof CHECKS], value)
 			} else {
-				logWarning(`${caller}(): unknown connection manager option ${JSON.stringify(key)} was ignored.`)
+				logWarning(`${source}: unknown connection manager option ${JSON.stringify(key)} was ignored.`)
 				continue
 			}
 			if (value === null) delete raw[key]
@@ -202,18 +207,26 @@ export class ConnectionManager extends EventEmitter {
 		this.#config = resolveConfig(this.#raw)
 	}
 
+	/**
+	 * Starts, stops or changes the timers and the signal listeners to fit the
+	 * configuration. Timers whose period did not change keep running: a route
+	 * may call getConnectionManager() on every request.
+	 */
 	#reschedule(): void {
-		clearInterval(this.#sweepTimer)
-		clearInterval(this.#healthTimer)
-		this.#sweepTimer = this.#healthTimer = undefined
 		this.#syncSignals()
-		if (!this.#active || this.#shutdown) return
+		const running = this.#active && !this.#shutdown
 		const config = this.#config
-		this.#sweepTimer = setInterval(() => this.#sweep(), config.cleanupInterval)
-		this.#sweepTimer.unref()
-		if (config.enableHealthMonitoring) {
-			this.#healthTimer = setInterval(() => this.#monitorHealth(), config.healthCheckInterval)
-			this.#healthTimer.unref()
+		const sweepEvery = running ? config.cleanupInterval : 0
+		if (sweepEvery !== this.#sweepEvery) {
+			clearInterval(this.#sweepTimer)
+			this.#sweepTimer = sweepEvery > 0 ? setInterval(() => this.#sweep(), sweepEvery).unref() : undefined
+			this.#sweepEvery = sweepEvery
+		}
+		const healthEvery = running && config.enableHealthMonitoring ? config.healthCheckInterval : 0
+		if (healthEvery !== this.#healthEvery) {
+			clearInterval(this.#healthTimer)
+			this.#healthTimer = healthEvery > 0 ? setInterval(() => this.#monitorHealth(), healthEvery).unref() : undefined
+			this.#healthEvery = healthEvery
 		}
 	}
 
@@ -773,9 +786,9 @@ function resolveConfig(raw: ConnectionManagerConfig): ResolvedConnectionManagerC
 	return config
 }
 
-function checkOption(caller: string, key: string, check: Check, value: unknown): void {
+function checkOption(source: string, key: string, check: Check, value: unknown): void {
 	const fail = (want: string) => {
-		throw new TypeError(`${caller}({ ${key} }): must be ${want}, got ${typeof value === "number" ? value : JSON.stringify(value)}.`)
+		throw new TypeError(`${source}: ${key} must be ${want}, got ${typeof value === "number" ? value : JSON.stringify(value)}.`)
 	}
 	if (check === "boolean") {
 		if (typeof value !== "boolean") fail("true or false")

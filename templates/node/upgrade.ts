@@ -6,7 +6,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
-import { type Admission, type ConnectionManager, getConnectionManager, processConnectionManager } from "./connection-manager.js"
+import { type Admission, type ConnectionManager, processConnectionManager } from "./connection-manager.js"
 import { classifyUpgrade, Handshake, upgradeOf } from "./handshake.js"
 import { type AdapterOptions, isOriginAllowed, type ResolvedOptions, resolveOptions } from "./options.js"
 import { respondRaw, UpgradeSink } from "./sink.js"
@@ -37,8 +37,10 @@ export class UpgradeEndpoint {
 	constructor(options: AdapterOptions | null | undefined) {
 		this.options = resolveOptions(options)
 		// The adapter's `websocket.connections` switches the manager on at server start.
-		this.#connections =
-			this.options.connections === undefined ? processConnectionManager() : getConnectionManager(this.options.connections)
+		this.#connections = processConnectionManager()
+		if (this.options.connections !== undefined) {
+			this.#connections.activate(this.options.connections, "the adapter's websocket.connections option")
+		}
 		this.#server = new WebSocketServer({
 			noServer: true,
 			clientTracking: false,

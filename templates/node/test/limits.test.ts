@@ -7,6 +7,7 @@ import assert from "node:assert/strict"
 import { after, before, test } from "node:test"
 import type WebSocket from "ws"
 import { type ConnectionManager, getConnectionManager } from "../connection-manager.js"
+import { createUpgradeHandler } from "../upgrade.js"
 import type { ManagedConnection, RejectedConnection } from "../connection-types.js"
 import { closeAll, connect, echoRoute, nextEvent, refused, startServer, STEP_MS, type TestServer, withTimeout } from "./helpers.js"
 
@@ -185,5 +186,23 @@ test("a handshake the route refuses, or that middleware mode hands to next(), fr
 	} finally {
 		manager.updateConfig({ maxConnections: null })
 		await closeEverything(clients)
+	}
+})
+
+test("the adapter's websocket.connections option merges its limits into the manager at server start", async () => {
+	const extra = await startServer(echoRoute(), { websocket: { connections: { maxConnectionsPerIP: 1 } } })
+	const clients: WebSocket[] = []
+	try {
+		assert.equal(manager.getConfig().maxConnectionsPerIP, 1)
+		clients.push(await connect(extra.url + "/adapter", from("10.6.0.1")))
+		assert.equal((await refused(extra.url + "/adapter", from("10.6.0.1"))).status, 503)
+		assert.throws(
+			() => createUpgradeHandler(() => {}, { websocket: { connections: { idleTimeout: -5 } } }),
+			/the adapter's websocket.connections option: idleTimeout must be/,
+		)
+	} finally {
+		manager.updateConfig({ maxConnectionsPerIP: null })
+		await closeEverything(clients)
+		await extra.close()
 	}
 })

@@ -216,6 +216,8 @@ test("idle connections are closed with 1001, active ones are kept", async () => 
 	const busy = await open("/idle")
 	const keepBusy = setInterval(() => busy.ws.send("tick"), 50)
 	busy.ws.on("message", () => {})
+	// Routes may call getConnectionManager() on every request: that must not hold the sweep back.
+	const churn = setInterval(() => getConnectionManager(), 20)
 	try {
 		const removed = nextEvent<[string, string]>(manager, "connection:removed", (id) => id === idle.connection.id)
 		const cleanup = nextEvent<[number]>(manager, "cleanup:completed")
@@ -225,6 +227,7 @@ test("idle connections are closed with 1001, active ones are kept", async () => 
 		assert.equal(busy.ws.readyState, WebSocket.OPEN)
 	} finally {
 		clearInterval(keepBusy)
+		clearInterval(churn)
 		manager.updateConfig({ idleTimeout: 0 })
 		await closeAndForget([idle, busy])
 	}

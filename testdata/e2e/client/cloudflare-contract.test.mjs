@@ -27,6 +27,9 @@ const GREETING = "hello-from-wrangler-config"; // [vars] of the wrangler config
 // the connection of an upgrade the worker did not accept, without writing the
 // worker's response (upstream behaviour, documented in the README).
 const REJECTION_IS_DROPPED = MODE === "dev" && GENERATION === "workers";
+// The same plugin answers the handshake with its own `ws` server, which picks
+// the client's first offered subprotocol whatever the worker selected.
+const PROTOCOL_IS_FIRST_OFFERED = MODE === "dev" && GENERATION === "workers";
 
 const base = new URL(BASE || "http://invalid.invalid");
 if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
@@ -371,6 +374,29 @@ test("256 KiB binary and text messages are echoed intact", async () => {
     assert.ok((await c.next("256 KiB text echo")) === text, "text echo differs");
   } finally {
     await c.close();
+  }
+});
+
+test("subprotocol negotiation: the route selects chat.v2", async () => {
+  await webSocketSupport();
+  const ws = new WebSocket(`${wsBase}/api/proto`, ["chat.v1", "chat.v2"]);
+  try {
+    const first = await withTimeout(
+      new Promise((resolve, reject) => {
+        ws.addEventListener("message", (e) => resolve(e.data), { once: true });
+        ws.addEventListener("error", () => reject(new Error("/api/proto failed")), { once: true });
+      }),
+      STEP_MS,
+      "the server's protocol report",
+    );
+    assert.equal(first, "protocol:chat.v2", "server socket.protocol");
+    if (PROTOCOL_IS_FIRST_OFFERED) {
+      assert.equal(ws.protocol, "chat.v1", "@cloudflare/vite-plugin selects the first offered subprotocol; update the README if upstream changed");
+    } else {
+      assert.equal(ws.protocol, "chat.v2");
+    }
+  } finally {
+    ws.close();
   }
 });
 

@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func command(t *testing.T, timeout time.Duration, name string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.Bytes())
+	}
+	return out.Bytes()
+}
+
+// TestRuntimeDriver runs runtime.mjs briefly with a plain ws echo server on
+// both sides: every metric and ratio must come out as a positive number.
+func TestRuntimeDriver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node and installs ws from npm")
+	}
+	for _, tool := range []string{"node", "npm", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed: %v", tool, err)
+		}
+	}
+	command(t, time.Minute, "bash", "-n", "run.sh")
+	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
+		var err error
+		for try := 1; try <= 3; try++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			err = exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline").Run()
+			cancel()
+			if err == nil {
+				break
+			}
+			time.Sleep(time.Duration(try) * 3 * time.Second)
+		}
+		if err != nil {
+			t.Fatalf("npm ci in bench/: %v", err)
+		}
+	}
+	out := command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",
+		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.3", "--connections", "4", "--concurrency", "2", "--idle", "200", "--json")
+	start := bytes.IndexByte(out, '{')
+	if start < 0 {
+		t.Fatalf("no JSON report:\n%s", out)
+	}
+	var rep struct {
+		Results map[string]map[string]float64
+		Ratios  map[string]float64
+	}
+	if err := json.Unmarshal(out[start:], &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	for _, name := range []string{"ws-twin", "ws"} {
+		r := rep.Results[name]
+		for _, k := range []string{"echo_round_trips_per_s", "handshakes_per_s", "heap_bytes_per_idle_connection"} {
+			if v, ok := r[k]; !ok || !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("%s %s = %v, want a positive figure", name, k, v)
+			}
+		}
+	}
+	for _, k := range []string{"echo_round_trips_per_s", "handshakes_per_s", "heap_bytes_per_idle_connection"} {
+		if v := rep.Ratios[k]; !(v > 0) || math.IsInf(v, 0) {
+			t.Errorf("ratio %s = %v", k, v)
+		}
+	}
+	t.Logf("ws against itself: echo %.2f×, handshakes %.2f×, heap %.2f× (noise on this machine)",
+		rep.Ratios["echo_round_trips_per_s"], rep.Ratios["handshakes_per_s"], rep.Ratios["heap_bytes_per_idle_connection"])
+}

@@ -1,0 +1,55 @@
+package build
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/zastro-dev/zastro/templates"
+)
+
+// TestPackageJSONExtraExports checks that the runtime's subpaths are added to
+// upstream's exports with types and default conditions, after upstream's own.
+func TestPackageJSONExtraExports(t *testing.T) {
+	src := []byte(`{"name": "@astrojs/node", "version": "1.0.0", "exports": {".": "./dist/index.js", "./package.json": "./package.json"}}`)
+	out, err := packageJSON(src, pkgInfo{
+		Upstream:     "@astrojs/node",
+		Name:         "zastro-websockets-node",
+		Version:      "1.0.0-node.1.0.0",
+		ExtraExports: templates.Exports("node"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pj struct {
+		Exports map[string]json.RawMessage `json:"exports"`
+	}
+	if err := json.Unmarshal(out, &pj); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		".":                    `"./dist/index.js"`,
+		"./package.json":       `"./package.json"`,
+		"./connection-manager": `{"types":"./dist/zastro/node/connection-manager.d.ts","default":"./dist/zastro/node/connection-manager.js"}`,
+		"./stats":              `{"types":"./dist/zastro/node/stats.d.ts","default":"./dist/zastro/node/stats.js"}`,
+	}
+	if len(pj.Exports) != len(want) {
+		t.Errorf("exports has %d entries, want %d:\n%s", len(pj.Exports), len(want), out)
+	}
+	canonical := func(raw []byte) string {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "invalid JSON " + string(raw)
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	for key, value := range want {
+		if got := canonical(pj.Exports[key]); got != canonical([]byte(value)) {
+			t.Errorf("exports[%q] = %s, want %s", key, got, value)
+		}
+	}
+	if i, j := strings.Index(string(out), `"./package.json"`), strings.Index(string(out), `"./connection-manager"`); i < 0 || j < i {
+		t.Errorf("the runtime's subpaths do not follow upstream's exports:\n%s", out)
+	}
+}
