@@ -147,3 +147,11 @@ func TestCell(t *testing.T) {
 		t.Errorf("cell of 200 runes = %d runes", len([]rune(got)))
 	}
 }
+
+func TestErrorsLeaveOutScriptPositions(t *testing.T) {
+	in := "verify: evaluate: driving the hooks: TypeError: Cannot read property 'session' of undefined at astro:config:setup (<eval>:2585:33(35))"
+	want := "verify: evaluate: driving the hooks: TypeError: Cannot read property 'session' of undefined at astro:config:setup"
+	if got := evalPosition.ReplaceAllString(in, ""); got != want {
+		t.Errorf("got %q", got)
+	}
+}

@@ -29,6 +29,10 @@ func cloudflareRecipe() Recipe {
 		Adapter:    "cloudflare",
 		Package:    id.pkg,
 		NewPackage: id.newPkg,
+		// Measured by `zastro sweep cloudflare` (sweep/results/cloudflare.md):
+		// every published version from 10.0.0 on, pre-releases included.
+		// Older generations (Astro 3 and before) are not targets.
+		Supported: ">=10.0.0",
 		Steps: append([]Step{
 			{
 				Name:  "cloudflare/identity-integration-name",
@@ -52,7 +56,7 @@ func cloudflareRecipe() Recipe {
 				Name:     "cloudflare/identity-server-entrypoint",
 				Doc:      "point serverEntrypoint (passed to setAdapter) at the generated package",
 				Files:    cloudflareIndex,
-				Versions: "<13.0.0-0",
+				Versions: "<13.0.0-beta.5", // the first 13.0.0 pre-releases still name one
 				Want:     Exactly(1),
 				Locate:   adapterProperty("serverEntrypoint", id.isSubpath),
 				Edit:     id.rename,

@@ -85,7 +85,7 @@ var generations = []struct {
 		{"dist/utils/handler.js", "cloudflare/upgrade-response", 2}, // only the return after app.render
 		{"dist/index.js", "cloudflare/dev-server-hook", 3},
 	}},
-	{"cloudflare-13", "cloudflare", []Change{ // 13.0.0-beta.2: the 13.x steps apply
+	{"cloudflare-13", "cloudflare", []Change{ // 13.0.0-beta.5: the first pre-release without serverEntrypoint
 		{"src/index.ts", "cloudflare/identity-integration-name", 1},
 		{"src/index.ts", "cloudflare/identity-adapter-name", 1},
 		{"src/index.ts", "cloudflare/identity-preview-entrypoint", 1},

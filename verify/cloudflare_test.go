@@ -102,7 +102,9 @@ func TestCloudflareExpectationsByVersion(t *testing.T) {
 		{"10.0.0", "zastro-websockets-cloudflare/entrypoints/server.advanced.js", "", "dist/entrypoints/server.advanced.js", true},
 		{"11.2.0", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
 		{"12.6.13", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
-		{"13.0.0-beta.2", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
+		{"10.0.3", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
+		{"13.0.0-beta.2", "zastro-websockets-cloudflare/entrypoints/server.js", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
+		{"13.0.0-beta.5", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
 		{"14.3.3", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
 	} {
 		want, err := ForVersion("cloudflare", tc.version)

@@ -92,11 +92,15 @@ func ForVersion(adapter, version string) (Expectations, error) {
 		if v.LessThan(semver.MustParse("13.0.0-0")) {
 			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
 			want.DevUpgrade = true
-			if v.LessThan(semver.MustParse("10.2.0-0")) {
+			if v.LessThan(semver.MustParse("10.0.3")) {
 				want.Server = "zastro-websockets-cloudflare/entrypoints/server.advanced.js"
 				want.ServerFile = "dist/entrypoints/server.advanced.js"
 			}
 			return want, nil
+		}
+		if v.LessThan(semver.MustParse("13.0.0-beta.5")) {
+			// The first 13.0.0 pre-releases still named a server entrypoint.
+			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
 		}
 	}
 	want.Preview = "zastro-websockets-cloudflare/entrypoints/preview"
@@ -333,7 +337,7 @@ const drive = `
   var config = {
     root: url("file:///app/"), srcDir: url("file:///app/src/"), outDir: url("file:///app/dist/"), cacheDir: url("file:///app/.cache/"),
     build: { client: url("file:///app/dist/client/"), server: url("file:///app/dist/server/"), assets: "_astro" },
-    server: { host: false, port: 4321 }, image: { endpoint: {}, service: { entrypoint: "astro/assets/services/sharp", config: {} } }, session: undefined, security: {}, output: "server", trailingSlash: "ignore", base: "/", integrations: []
+    server: { host: false, port: 4321 }, image: { endpoint: {}, service: { entrypoint: "astro/assets/services/sharp", config: {} } }, session: undefined, security: {}, output: "server", trailingSlash: "ignore", base: "/", integrations: [], experimental: {}
   };
   var logger = { info: function () {}, warn: function () {}, error: function () {}, debug: function () {}, fork: function () { return logger; } };
   var call = function (name, arg) { var h = hooks[name]; if (typeof h === "function") h(arg); };

@@ -301,6 +301,7 @@ test("raw handshake to /api/echo gets 101 with a valid Sec-WebSocket-Accept", as
   const accept = createHash("sha1").update(r.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
   assert.equal(r.headers["sec-websocket-accept"], accept);
   assert.equal(r.headers["x-zastro-upgrade"], undefined, "the private token header must not reach the client");
+  assert.match(r.headers["set-cookie"] ?? "", /(^|, )zastro-e2e=ws(;|$)/, "a cookie set on the context travels with the 101");
 });
 
 test('server-side onopen fires (attached after upgradeWebSocket()): "open" is the first message', async () => {

@@ -27,6 +27,8 @@ export const GET: APIRoute = (ctx) => {
   if (!ctx.locals.isUpgradeRequest) {
     return new Response("Upgrade required", { status: 426, headers: { upgrade: "websocket" } });
   }
+  // A cookie set on the context travels with the 101.
+  ctx.cookies.set("zastro-e2e", "ws", { path: "/" });
   const { socket, response } = ctx.locals.upgradeWebSocket();
   const params = ctx.url.searchParams;
   const binaryType = params.get("binaryType");
