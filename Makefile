@@ -4,7 +4,7 @@ ADAPTERS ?= node
 FROM     ?=
 BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
 
-.PHONY: all build zastro test test-unit test-node test-cloudflare bench reset pack clean
+.PHONY: all build zastro test test-unit test-node test-cloudflare bench bench-runtime sweep verify reset pack clean
 
 all: build
 
@@ -37,6 +37,19 @@ test-node:
 ## test-cloudflare: the Cloudflare adapter's end-to-end suite
 test-cloudflare:
 	$(GO) test -count=1 -timeout 60m -run 'TestCloudflare' -v ./e2e/
+
+## verify: contract check of the built packages
+verify: bin/zastro
+	./bin/zastro verify $(ADAPTERS)
+
+## sweep: every published version of each adapter, transformed, built and verified (updates sweep/results/)
+sweep: bin/zastro
+	./bin/zastro sweep node
+	./bin/zastro sweep cloudflare
+
+## bench-runtime: the generated Node adapter against a plain ws echo server
+bench-runtime:
+	bash bench/run.sh
 
 ## bench: build-stage benchmarks
 bench:

@@ -75,7 +75,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, c := range []string{"build", "diff", "pack", "verify", "sync-version", "upstream"} {
+	for _, c := range []string{"build", "diff", "pack", "verify", "sweep", "sync-version", "upstream"} {
 		code, _, stderr := zastro(t, t.TempDir(), nil, c, "--help")
 		if code != 0 || !strings.Contains(stderr, "Usage: zastro "+c) {
 			t.Errorf("%s --help: exit %d, stderr %q", c, code, stderr)

@@ -4,3 +4,4 @@
 
 export { finishResponse, prepareLocals } from "./locals.js"
 export type { UpgradeLocals } from "./locals.js"
+export { setupDevServer } from "../node/index.js"

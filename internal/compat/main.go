@@ -1,0 +1,120 @@
+// Command compat prints the README's compatibility table of one adapter from
+// the results file that the end-to-end suite writes:
+//
+//	go run ./internal/compat node        # reads e2e/results/node.json
+//	go run ./internal/compat -w node     # and replaces the table in README.md
+//
+// In README.md the table sits between <!-- compat:node --> and
+// <!-- /compat:node -->.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+type result struct {
+	AdapterVersion string `json:"adapter_version"`
+	AstroVersion   string `json:"astro_version"`
+	ViteVersion    string `json:"vite_version"`
+	Mode           string `json:"mode"`
+	Result         string `json:"result"`
+	Passed         int    `json:"passed"`
+	Failed         int    `json:"failed"`
+	Date           string `json:"date"`
+}
+
+var columns = map[string][][2]string{
+	"node": {{"standalone", "standalone"}, {"middleware", "middleware (node:http)"}, {"express", "middleware (Express)"}, {"preview", "`astro preview`"}, {"dev", "`astro dev`"}, {"types", "types"}},
+}
+
+func main() {
+	args := os.Args[1:]
+	write := len(args) > 0 && args[0] == "-w"
+	if write {
+		args = args[1:]
+	}
+	if len(args) != 1 || columns[args[0]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: go run ./internal/compat [-w] node")
+		os.Exit(2)
+	}
+	adapter := args[0]
+	b, err := os.ReadFile("e2e/results/" + adapter + ".json")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var doc struct{ Results []result }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	type row struct {
+		adapter, astro, vite string
+		modes                map[string]result
+	}
+	rows := map[string]*row{}
+	for _, r := range doc.Results {
+		k := r.AdapterVersion + " " + r.AstroVersion
+		if rows[k] == nil {
+			rows[k] = &row{r.AdapterVersion, r.AstroVersion, r.ViteVersion, map[string]result{}}
+		}
+		rows[k].modes[r.Mode] = r
+	}
+	list := make([]*row, 0, len(rows))
+	for _, r := range rows {
+		list = append(list, r)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, _ := semver.NewVersion(list[i].adapter)
+		b, _ := semver.NewVersion(list[j].adapter)
+		return a != nil && b != nil && a.GreaterThan(b)
+	})
+	head := []string{"@astrojs/" + adapter, "Astro", "Vite"}
+	for _, c := range columns[adapter] {
+		head = append(head, c[1])
+	}
+	var out strings.Builder
+	fmt.Fprintln(&out, "| "+strings.Join(head, " | ")+" |")
+	fmt.Fprintln(&out, "|"+strings.Repeat(" --- |", len(head)))
+	for _, r := range list {
+		cells := []string{r.adapter, r.astro, r.vite}
+		for _, c := range columns[adapter] {
+			res, ok := r.modes[c[0]]
+			switch {
+			case !ok:
+				cells = append(cells, "not run")
+			case c[0] == "types":
+				cells = append(cells, res.Result)
+			default:
+				cells = append(cells, fmt.Sprintf("%s %d/%d", res.Result, res.Passed, res.Passed+res.Failed))
+			}
+		}
+		fmt.Fprintln(&out, "| "+strings.Join(cells, " | ")+" |")
+	}
+	if !write {
+		fmt.Print(out.String())
+		return
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	open, end := "<!-- compat:"+adapter+" -->\n", "<!-- /compat:"+adapter+" -->"
+	before, rest, ok1 := strings.Cut(string(readme), open)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		fmt.Fprintf(os.Stderr, "README.md has no %s...%s block\n", strings.TrimSpace(open), end)
+		os.Exit(1)
+	}
+	if err := os.WriteFile("README.md", []byte(before+open+out.String()+end+after), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
