@@ -4,4 +4,3 @@
 
 export { finishResponse, prepareLocals } from "./locals.js"
 export type { UpgradeLocals } from "./locals.js"
-export { setupDevServer } from "../node/index.js"
