@@ -1,6 +1,6 @@
 # Maintainers' habits. `make test` is the one command that runs every test (CI runs it).
 GO       ?= go
-ADAPTERS ?= node
+ADAPTERS ?=
 FROM     ?=
 BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
 

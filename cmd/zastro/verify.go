@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/verify"
 )
 
@@ -22,7 +24,14 @@ server hook). zastro build runs the same check unless --no-verify is given.`)
 		return err
 	}
 	if len(names) == 0 {
-		names = []string{"node"}
+		for _, a := range templates.Adapters() {
+			if _, err := os.Stat(filepath.Join(abs(e, *out), a, "package.json")); err == nil {
+				names = append(names, a)
+			}
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("no built package in %s: run 'zastro build' first", *out)
+		}
 	}
 	failed := false
 	for _, a := range names {
