@@ -22,6 +22,8 @@ type result struct {
 	AdapterVersion string `json:"adapter_version"`
 	AstroVersion   string `json:"astro_version"`
 	ViteVersion    string `json:"vite_version"`
+	Wrangler       string `json:"wrangler_version"`
+	Runtime        string `json:"runtime"`
 	Mode           string `json:"mode"`
 	Result         string `json:"result"`
 	Passed         int    `json:"passed"`
@@ -30,7 +32,8 @@ type result struct {
 }
 
 var columns = map[string][][2]string{
-	"node": {{"standalone", "standalone"}, {"middleware", "middleware (node:http)"}, {"express", "middleware (Express)"}, {"preview", "`astro preview`"}, {"dev", "`astro dev`"}, {"types", "types"}},
+	"cloudflare": {{"build", "build → `wrangler dev`"}, {"dev", "`astro dev`"}, {"types", "types"}},
+	"node":       {{"standalone", "standalone"}, {"middleware", "middleware (node:http)"}, {"express", "middleware (Express)"}, {"preview", "`astro preview`"}, {"dev", "`astro dev`"}, {"types", "types"}},
 }
 
 func main() {
@@ -40,7 +43,7 @@ func main() {
 		args = args[1:]
 	}
 	if len(args) != 1 || columns[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./internal/compat [-w] node")
+		fmt.Fprintln(os.Stderr, "usage: go run ./internal/compat [-w] node|cloudflare")
 		os.Exit(2)
 	}
 	adapter := args[0]
@@ -55,14 +58,17 @@ func main() {
 		os.Exit(1)
 	}
 	type row struct {
-		adapter, astro, vite string
-		modes                map[string]result
+		adapter, astro, vite, wrangler string
+		modes                          map[string]result
 	}
 	rows := map[string]*row{}
 	for _, r := range doc.Results {
 		k := r.AdapterVersion + " " + r.AstroVersion
 		if rows[k] == nil {
-			rows[k] = &row{r.AdapterVersion, r.AstroVersion, r.ViteVersion, map[string]result{}}
+			rows[k] = &row{r.AdapterVersion, r.AstroVersion, r.ViteVersion, "", map[string]result{}}
+		}
+		if r.Wrangler != "" {
+			rows[k].wrangler = r.Wrangler
 		}
 		rows[k].modes[r.Mode] = r
 	}
@@ -76,6 +82,9 @@ func main() {
 		return a != nil && b != nil && a.GreaterThan(b)
 	})
 	head := []string{"@astrojs/" + adapter, "Astro", "Vite"}
+	if adapter == "cloudflare" {
+		head = append(head, "wrangler")
+	}
 	for _, c := range columns[adapter] {
 		head = append(head, c[1])
 	}
@@ -84,6 +93,9 @@ func main() {
 	fmt.Fprintln(&out, "|"+strings.Repeat(" --- |", len(head)))
 	for _, r := range list {
 		cells := []string{r.adapter, r.astro, r.vite}
+		if adapter == "cloudflare" {
+			cells = append(cells, r.wrangler)
+		}
 		for _, c := range columns[adapter] {
 			res, ok := r.modes[c[0]]
 			switch {
@@ -92,7 +104,11 @@ func main() {
 			case c[0] == "types":
 				cells = append(cells, res.Result)
 			default:
-				cells = append(cells, fmt.Sprintf("%s %d/%d", res.Result, res.Passed, res.Passed+res.Failed))
+				cell := fmt.Sprintf("%s %d/%d", res.Result, res.Passed, res.Passed+res.Failed)
+				if adapter == "cloudflare" && c[0] == "dev" && res.Runtime != "" {
+					cell += " on " + res.Runtime
+				}
+				cells = append(cells, cell)
 			}
 		}
 		fmt.Fprintln(&out, "| "+strings.Join(cells, " | ")+" |")
