@@ -88,7 +88,24 @@ func nodeWebSocketSteps() []Step {
 			Want:   Exactly(1),
 			Locate: serverDeclaration("createPreviewServer"),
 			Edit: func(t *Tree, decl *sitter.Node) ([]Edit, error) {
-				return attachAfter(t, decl, "{}")
+				// The preview server imports the server entry; importing it
+				// again returns the same module, whose options carry the
+				// user's `websocket` settings.
+				fn := enclosingFunction(decl)
+				if fn == nil || fn.Child(0) == nil || fn.Child(0).Type() != "async" {
+					return nil, fmt.Errorf("createPreviewServer is not an async function")
+				}
+				var imports []*sitter.Node
+				for _, call := range Descendants(t, fn, "call_expression") {
+					if f := call.ChildByFieldName("function"); f != nil && f.Type() == "import" {
+						imports = append(imports, call)
+					}
+				}
+				if len(imports) != 1 || len(Arguments(imports[0])) != 1 {
+					return nil, fmt.Errorf("createPreviewServer should import the server entry once, found %d dynamic imports", len(imports))
+				}
+				entry := t.Text(Arguments(imports[0])[0])
+				return attachAfter(t, decl, "(await import("+entry+")).options")
 			},
 		},
 		{

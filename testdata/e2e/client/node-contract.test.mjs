@@ -472,6 +472,15 @@ test("upgrade to an unknown path gets a 404 and the socket closes", async () => 
   assert.equal(r.closedByServer, true, "server must close the connection after the 404");
 });
 
+test("websocket.allowedOrigins: another Origin gets 403 before any route runs, a listed one 101", async () => {
+  await webSocketSupport();
+  const denied = await rawUpgrade("/api/echo", { extraHeaders: { Origin: "https://evil.example" }, closeWithinMs: PROMPT_CLOSE_MS });
+  assert.equal(denied.status, 403, `status line for https://evil.example: ${denied.statusLine}`);
+  assert.equal(denied.closedByServer, true, "server must close the connection after refusing the origin");
+  const allowed = await rawUpgrade("/api/echo", { extraHeaders: { Origin: "https://app.example" }, closeWithinMs: 200 });
+  assert.equal(allowed.status, 101, `status line for https://app.example: ${allowed.statusLine}`);
+});
+
 test("raw handshake to /api/echo gets 101 with a valid Sec-WebSocket-Accept", async () => {
   const r = await rawUpgrade("/api/echo", { closeWithinMs: 200 });
   assert.equal(r.status, 101, `status line: ${r.statusLine}`);

@@ -15,7 +15,9 @@ export default defineConfig({
   adapter: node({
     mode: process.env.ZASTRO_MODE ?? "standalone",
     // zastro option; upstream passes unknown options through untouched.
-    websocket: { maxPayload: 8 * 1024 * 1024 },
+    // allowedOrigins proves the options reach every mode: the suite expects
+    // 403 for another Origin and 101 for this one (and for none).
+    websocket: { maxPayload: 8 * 1024 * 1024, allowedOrigins: ["https://app.example"] },
   }),
   // No telemetry, no toolbar: nothing in the e2e reaches past 127.0.0.1.
   devToolbar: { enabled: false },

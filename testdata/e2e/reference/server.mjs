@@ -49,6 +49,9 @@ function refuse(socket, status, body, headers = {}) {
 server.on("upgrade", (req, socket, head) => {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/api/reject") return refuse(socket, 403, "nope", { "x-reason": "test" });
+  // The app's websocket.allowedOrigins: ["https://app.example"]; no Origin is allowed.
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== "https://app.example") return refuse(socket, 403, "origin not allowed", {});
   if (url.pathname !== "/api/echo" && url.pathname !== "/api/proto") return refuse(socket, 404, "not found");
   wss.handleUpgrade(req, socket, head, (ws) => {
     if (url.pathname === "/api/proto") {
