@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/zastro-dev/zastro/build"
 	"github.com/zastro-dev/zastro/templates"
@@ -149,6 +150,7 @@ type buildReport struct {
 	Package    string              `json:"package,omitempty"`
 	Version    string              `json:"version,omitempty"`
 	Dir        string              `json:"dir,omitempty"`
+	Install    string              `json:"install,omitempty"` // npm command that installs the written package
 	Provenance upstream.Provenance `json:"provenance"`
 	Changes    []transform.Change  `json:"changes"`
 	Errors     []string            `json:"errors"`
@@ -190,6 +192,9 @@ With no adapter named, every adapter with a recipe is built.`)
 			NoVerify: *noVerify,
 		})
 		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
+		if !res.Failed() && res.Dir != "" {
+			rep.Install = installCommand(res.Dir)
+		}
 		if rep.Changes == nil {
 			rep.Changes = []transform.Change{}
 		}
@@ -202,6 +207,8 @@ With no adapter named, every adapter with a recipe is built.`)
 			fmt.Fprintf(e.stderr, "zastro: %s: build failed, nothing written\n", a)
 		} else {
 			fmt.Fprintf(e.stderr, "zastro: %s %s -> %s (%d files, from %s@%s via %s)\n", res.Name, res.Version, res.Dir, len(res.Files), res.Provenance.Package, res.Provenance.Version, res.Provenance.Source)
+			fmt.Fprintf(e.stderr, "zastro: install it in your project with: %s\n", rep.Install)
+			fmt.Fprintf(e.stderr, "zastro:   (or run 'zastro pack' and install the .tgz it writes)\n")
 		}
 		reports = append(reports, rep)
 	}
@@ -216,6 +223,30 @@ With no adapter named, every adapter with a recipe is built.`)
 		return errReported
 	}
 	return nil
+}
+
+// installCommand is the npm command that installs the package folder dir.
+// A plain `npm install <folder>` links the folder without installing its
+// dependencies (npm treats a folder as a workspace-like symlink), and the
+// adapter then fails to load; --install-links copies it as a real package.
+func installCommand(dir string) string {
+	return "npm install --install-links " + shellQuote(dir)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-+:@=,", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func abs(e *env, p string) string {

@@ -238,6 +238,15 @@ func TestBuildFromGit(t *testing.T) {
 		t.Errorf("report %+v, want version %s at %s", r, wantVersion, head)
 	}
 	pkgDir := filepath.Join(work, "packages", "node")
+	// The build names the command that installs what it wrote: a folder
+	// needs --install-links, or npm links it without its dependencies.
+	wantInstall := "npm install --install-links " + pkgDir
+	if r.Install != wantInstall {
+		t.Errorf("--json install = %q, want %q", r.Install, wantInstall)
+	}
+	if !strings.Contains(stderr, "install it in your project with: "+wantInstall+"\n") {
+		t.Errorf("stderr does not print the install command %q:\n%s", wantInstall, stderr)
+	}
 	var pj struct {
 		Name, Version   string
 		Dependencies    map[string]string
@@ -435,3 +444,15 @@ func hashTree(t *testing.T, dir string) string {
 }
 
 func sha(b []byte) string { s := sha256.Sum256(b); return string(s[:]) }
+
+func TestInstallCommandQuotesFolders(t *testing.T) {
+	for dir, want := range map[string]string{
+		"/home/me/zastro/packages/node":  "npm install --install-links /home/me/zastro/packages/node",
+		"/home/me/my work/packages/node": "npm install --install-links '/home/me/my work/packages/node'",
+		"/tmp/it's/node":                 `npm install --install-links '/tmp/it'\''s/node'`,
+	} {
+		if got := installCommand(dir); got != want {
+			t.Errorf("installCommand(%q) = %s, want %s", dir, got, want)
+		}
+	}
+}
