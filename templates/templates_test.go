@@ -226,7 +226,7 @@ func TestTemplatesTypecheck(t *testing.T) {
 	}
 	bad := `/// <reference path="` + filepath.ToSlash(env) + `" />
 export function misuse(locals: App.Locals): number {
-	const { socket } = locals.upgradeWebSocket({ protocol: 1 })
+	const { socket } = locals.upgradeWebSocket({ protocol: true })
 	socket.send({ not: "data" })
 	return locals.isUpgradeRequest
 }

@@ -17,11 +17,20 @@ export type {
 
 export interface UpgradeWebSocketOptions {
 	/**
-	 * The subprotocol to select: one of those the client offered in
-	 * `Sec-WebSocket-Protocol` (`new WebSocket(url, ["chat", "v2"])`), else
-	 * `upgradeWebSocket` throws. Left out, no subprotocol is selected.
+	 * The subprotocol to select from those the client offered in
+	 * `Sec-WebSocket-Protocol` (`new WebSocket(url, ["chat.v1", "chat.v2"])`):
+	 *
+	 * - left out: the first one offered (`"chat.v1"`), or none when the
+	 *   client offered none, as `ws` does without `handleProtocols`;
+	 * - a string: that one; `upgradeWebSocket` throws when the client did
+	 *   not offer it;
+	 * - `false`: none. The 101 carries no `Sec-WebSocket-Protocol`, and a
+	 *   client that offered subprotocols (browsers, Node's `WebSocket`) then
+	 *   fails the connection, as the WebSocket standard requires.
+	 *
+	 * `socket.protocol` is the selected one, `""` for none.
 	 */
-	protocol?: string
+	protocol?: string | false
 }
 
 export interface UpgradeWebSocketResult {
@@ -62,6 +71,10 @@ declare global {
 			 * Bindings are read as the adapter generation documents it:
 			 * `locals.runtime.env` up to @astrojs/cloudflare 12.x,
 			 * `import { env } from "cloudflare:workers"` from 13.x.
+			 *
+			 * Without `protocol` the client's first offered subprotocol is
+			 * selected; `{ protocol: "x" }` selects another offered one,
+			 * `{ protocol: false }` none.
 			 *
 			 * Throws when `isUpgradeRequest` is false, when called twice, and
 			 * when `protocol` was not offered by the client.

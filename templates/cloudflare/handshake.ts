@@ -6,7 +6,7 @@
 // Response cannot be constructed. The adapter's request handler turns the
 // accepting Response into the real 101 (see finishResponse).
 
-import { calledTwiceError, checkProtocol, parseProtocols } from "../shared/handshake.js"
+import { calledTwiceError, parseProtocols, selectProtocol } from "../shared/handshake.js"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
 import { bindWire, type WorkerWebSocket } from "./wire.js"
 
@@ -14,7 +14,8 @@ import { bindWire, type WorkerWebSocket } from "./wire.js"
 export const UPGRADE_TOKEN_HEADER = "x-zastro-upgrade"
 
 export interface UpgradeWebSocketOptions {
-	protocol?: string
+	/** One the client offered; left out, the first offered; false, none. */
+	protocol?: string | false
 }
 
 /** The workerd globals this file uses (declared here: no @cloudflare/workers-types needed). */
@@ -50,7 +51,7 @@ export class Handshake {
 
 	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
 		if (this.#control !== undefined) throw calledTwiceError()
-		const protocol = checkProtocol(options?.protocol, this.offeredProtocols)
+		const protocol = selectProtocol(options?.protocol, this.offeredProtocols)
 		const { socket, control } = createServerWebSocket(this.#url)
 		this.#control = control
 		this.#protocol = protocol

@@ -17,13 +17,20 @@ export type {
 
 export interface UpgradeWebSocketOptions {
 	/**
-	 * The subprotocol to select: one of those the client offered in
-	 * `Sec-WebSocket-Protocol` (`new WebSocket(url, ["chat", "v2"])`), else
-	 * `upgradeWebSocket` throws. Left out, no subprotocol is selected; note
-	 * that browsers (and Node's WebSocket) fail the connection when they
-	 * offered subprotocols and the server selected none.
+	 * The subprotocol to select from those the client offered in
+	 * `Sec-WebSocket-Protocol` (`new WebSocket(url, ["chat.v1", "chat.v2"])`):
+	 *
+	 * - left out: the first one offered (`"chat.v1"`), or none when the
+	 *   client offered none, as `ws` does without `handleProtocols`;
+	 * - a string: that one; `upgradeWebSocket` throws when the client did
+	 *   not offer it;
+	 * - `false`: none. The 101 carries no `Sec-WebSocket-Protocol`, and a
+	 *   client that offered subprotocols (browsers, Node's `WebSocket`) then
+	 *   fails the connection, as the WebSocket standard requires.
+	 *
+	 * `socket.protocol` is the selected one, `""` for none.
 	 */
-	protocol?: string
+	protocol?: string | false
 }
 
 export interface UpgradeWebSocketResult {
@@ -91,6 +98,10 @@ declare global {
 			 * socket.onmessage = (event) => socket.send(event.data)
 			 * return response
 			 * ```
+			 *
+			 * Without `protocol` the client's first offered subprotocol is
+			 * selected; `{ protocol: "x" }` selects another offered one,
+			 * `{ protocol: false }` none.
 			 *
 			 * Throws when `isUpgradeRequest` is false, when called twice, and
 			 * when `protocol` was not offered by the client.

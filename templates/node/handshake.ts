@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import type { WebSocket, WebSocketServer } from "ws"
+import { calledTwiceError, parseProtocols, selectProtocol } from "../shared/handshake.js"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
 import type { Admission } from "./connection-manager.js"
 import { bindWire } from "./wire.js"
@@ -15,7 +16,8 @@ import { bindWire } from "./wire.js"
 export const UPGRADE_TOKEN_HEADER = "x-zastro-upgrade"
 
 export interface UpgradeWebSocketOptions {
-	protocol?: string
+	/** One the client offered; left out, the first offered; false, none. */
+	protocol?: string | false
 }
 
 /** What `locals.upgradeWebSocket()` needs; kept small so that copies of this module agree. */
@@ -66,7 +68,7 @@ export class Handshake implements UpgradeRequest {
 		registry.set(req, this)
 	}
 
-	/** The subprotocol the route selected, for ws's handleProtocols. */
+	/** The subprotocol the route selected (by default the first offered), for ws's handleProtocols. */
 	get selectedProtocol(): string | undefined {
 		return this.#protocol
 	}
@@ -81,27 +83,8 @@ export class Handshake implements UpgradeRequest {
 	}
 
 	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
-		if (this.#control !== undefined) {
-			throw new Error(
-				"locals.upgradeWebSocket() was already called for this request. Call it once and return the `response` it gave.",
-			)
-		}
-		const protocol = options?.protocol
-		if (protocol !== undefined) {
-			if (typeof protocol !== "string") {
-				throw new TypeError("locals.upgradeWebSocket({ protocol }): `protocol` must be a string.")
-			}
-			if (!this.offeredProtocols.includes(protocol)) {
-				const offered =
-					this.offeredProtocols.length === 0
-						? "none (the request has no Sec-WebSocket-Protocol header)"
-						: this.offeredProtocols.map((p) => JSON.stringify(p)).join(", ")
-				throw new Error(
-					`locals.upgradeWebSocket({ protocol: ${JSON.stringify(protocol)} }): the client did not offer this subprotocol. ` +
-						`It offered: ${offered}. Select one of those, or leave \`protocol\` out to select none.`,
-				)
-			}
-		}
+		if (this.#control !== undefined) throw calledTwiceError()
+		const protocol = selectProtocol(options?.protocol, this.offeredProtocols)
 		const { socket, control } = createServerWebSocket(socketUrl(this.#req))
 		this.#control = control
 		this.#protocol = protocol
@@ -187,20 +170,6 @@ export function classifyUpgrade(req: IncomingMessage): UpgradeKind {
 		return { kind: "invalid", status: 400, message: "Invalid Sec-WebSocket-Protocol header." }
 	}
 	return { kind: "websocket", protocols }
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
-/** The offered subprotocols, or undefined when the header is malformed. */
-export function parseProtocols(header: string | undefined): string[] | undefined {
-	if (header === undefined) return []
-	const protocols: string[] = []
-	for (const part of header.split(",")) {
-		const protocol = part.trim()
-		if (!TOKEN.test(protocol) || protocols.includes(protocol)) return undefined
-		protocols.push(protocol)
-	}
-	return protocols
 }
 
 function socketUrl(req: IncomingMessage): string {

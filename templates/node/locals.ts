@@ -2,6 +2,7 @@
 // locals of every request before Astro renders it.
 
 import type { IncomingMessage } from "node:http"
+import { notUpgradeError } from "../shared/handshake.js"
 import type { ServerWebSocket } from "../shared/websocket.js"
 import { type UpgradeWebSocketOptions, upgradeOf } from "./handshake.js"
 
@@ -20,13 +21,7 @@ export function prepareLocals(req: IncomingMessage, locals?: object | null): obj
 	const members: UpgradeLocals = {
 		isUpgradeRequest: upgrade !== undefined,
 		upgradeWebSocket(options) {
-			if (upgrade === undefined) {
-				throw new Error(
-					`locals.upgradeWebSocket() was called for ${req.method} ${req.url}, which is not a WebSocket upgrade request. ` +
-						"Check `locals.isUpgradeRequest` first and answer other requests with a normal Response, " +
-						'for example `new Response("Upgrade required", { status: 426 })`.',
-				)
-			}
+			if (upgrade === undefined) throw notUpgradeError(req.method, req.url)
 			return upgrade.upgradeWebSocket(options)
 		},
 	}

@@ -16,11 +16,19 @@ export function parseProtocols(header: string | null | undefined): string[] | un
 	return protocols
 }
 
-/** Throws unless `protocol` is undefined or one of those the client offered. */
-export function checkProtocol(protocol: unknown, offered: readonly string[]): string | undefined {
-	if (protocol === undefined) return undefined
+/**
+ * The subprotocol a handshake selects for `upgradeWebSocket({ protocol })`,
+ * or undefined for none. Left out, the first one the client offered is
+ * selected (what `ws` does without `handleProtocols`); `false` selects none;
+ * a string must be one the client offered, else this throws.
+ */
+export function selectProtocol(protocol: unknown, offered: readonly string[]): string | undefined {
+	if (protocol === undefined) return offered[0]
+	if (protocol === false) return undefined
 	if (typeof protocol !== "string") {
-		throw new TypeError("locals.upgradeWebSocket({ protocol }): `protocol` must be a string.")
+		throw new TypeError(
+			"locals.upgradeWebSocket({ protocol }): `protocol` must be a string (one the client offered) or false (none).",
+		)
 	}
 	if (!offered.includes(protocol)) {
 		const list =
@@ -29,7 +37,8 @@ export function checkProtocol(protocol: unknown, offered: readonly string[]): st
 				: offered.map((p) => JSON.stringify(p)).join(", ")
 		throw new Error(
 			`locals.upgradeWebSocket({ protocol: ${JSON.stringify(protocol)} }): the client did not offer this subprotocol. ` +
-				`It offered: ${list}. Select one of those, or leave \`protocol\` out to select none.`,
+				`It offered: ${list}. Select one of those, leave \`protocol\` out to select the first offered, ` +
+				"or pass `protocol: false` to select none.",
 		)
 	}
 	return protocol

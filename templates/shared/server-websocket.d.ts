@@ -77,7 +77,10 @@ export interface ServerWebSocket {
 	readonly url: string
 	/** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
 	readonly readyState: number
-	/** The subprotocol selected with `upgradeWebSocket({ protocol })`, or "". */
+	/**
+	 * The selected subprotocol: by default the first the client offered, else
+	 * the one given to `upgradeWebSocket({ protocol })`; "" when none.
+	 */
 	readonly protocol: string
 	/** The negotiated extensions, or "". */
 	readonly extensions: string

@@ -34,4 +34,7 @@ export const chat: APIRoute = ({ locals }) => {
 	return response
 }
 
+// `protocol: false` selects no subprotocol.
+export const plain: APIRoute = ({ locals }) => locals.upgradeWebSocket({ protocol: false }).response
+
 export const options: WebSocketOptions = { maxPayload: 4 * 1024 * 1024, allowedOrigins: ["https://example.com"] }

@@ -23,13 +23,6 @@ const GENERATION = process.env.ZASTRO_CF_GENERATION ?? "workers";
 const STEP_MS = Number(process.env.ZASTRO_STEP_TIMEOUT_MS ?? 10_000);
 const MARKER = "zastro-e2e-ssr-ok";
 const GREETING = "hello-from-wrangler-config"; // [vars] of the wrangler config
-// `astro dev` of the Vite-plugin generations: @cloudflare/vite-plugin ends
-// the connection of an upgrade the worker did not accept, without writing the
-// worker's response (upstream behaviour, documented in the README).
-const REJECTION_IS_DROPPED = MODE === "dev" && GENERATION === "workers";
-// The same plugin answers the handshake with its own `ws` server, which picks
-// the client's first offered subprotocol whatever the worker selected.
-const PROTOCOL_IS_FIRST_OFFERED = MODE === "dev" && GENERATION === "workers";
 
 const base = new URL(BASE || "http://invalid.invalid");
 if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
@@ -67,12 +60,13 @@ async function httpGet(path) {
 }
 
 /**
- * A hand-made HTTP/1.1 upgrade request over a raw TCP socket. Resolves with
- * the server's response (status, headers, body), or with `{ status: 0 }` when
- * the server closed the connection without any response. Rejects when no
- * complete response arrives within STEP_MS (a hung socket).
+ * A hand-made HTTP/1.1 upgrade request over a raw TCP socket, offering
+ * `protocols` when given. Resolves with the server's response (status,
+ * headers, body), or with `{ status: 0 }` when the server closed the
+ * connection without any response. Rejects when no complete response arrives
+ * within STEP_MS (a hung socket).
  */
-function rawUpgrade(path) {
+function rawUpgrade(path, { protocols } = {}) {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString("base64");
     const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port });
@@ -128,6 +122,7 @@ function rawUpgrade(path) {
         "Upgrade: websocket",
         "Sec-WebSocket-Version: 13",
         `Sec-WebSocket-Key: ${key}`,
+        ...(protocols ? [`Sec-WebSocket-Protocol: ${protocols.join(", ")}`] : []),
       ].join("\r\n") + "\r\n\r\n");
     });
     sock.on("data", (chunk) => {
@@ -165,11 +160,11 @@ function rawUpgrade(path) {
 
 /** A WebSocket client that queues messages in arrival order; read them with next(). */
 class Client {
-  constructor(path) {
+  constructor(path, protocols) {
     this.path = path;
     this.queue = [];
     this.waiters = [];
-    this.ws = new WebSocket(wsBase + path);
+    this.ws = protocols ? new WebSocket(wsBase + path, protocols) : new WebSocket(wsBase + path);
     this.ws.binaryType = "arraybuffer";
     this.closed = new Promise((resolve) => {
       this.ws.addEventListener("close", (e) => {
@@ -185,9 +180,9 @@ class Client {
     });
   }
 
-  static async connect(path) {
+  static async connect(path, protocols) {
     await webSocketSupport();
-    const c = new Client(path);
+    const c = new Client(path, protocols);
     await c.open();
     return c;
   }
@@ -378,27 +373,62 @@ test("256 KiB binary and text messages are echoed intact", async () => {
   }
 });
 
-test("subprotocol negotiation: the route selects chat.v2", async () => {
-  await webSocketSupport();
-  const ws = new WebSocket(`${wsBase}/api/proto`, ["chat.v1", "chat.v2"]);
+test("subprotocol negotiation: the route selects chat.v2, both sides agree", async () => {
+  const c = await Client.connect("/api/proto", ["chat.v1", "chat.v2"]);
   try {
-    const first = await withTimeout(
-      new Promise((resolve, reject) => {
-        ws.addEventListener("message", (e) => resolve(e.data), { once: true });
-        ws.addEventListener("error", () => reject(new Error("/api/proto failed")), { once: true });
-      }),
-      STEP_MS,
-      "the server's protocol report",
-    );
-    assert.equal(first, "protocol:chat.v2", "server socket.protocol");
-    if (PROTOCOL_IS_FIRST_OFFERED) {
-      assert.equal(ws.protocol, "chat.v1", "@cloudflare/vite-plugin selects the first offered subprotocol; update the README if upstream changed");
-    } else {
-      assert.equal(ws.protocol, "chat.v2");
-    }
+    assert.equal(await c.next("the server's protocol report"), "protocol:chat.v2", "server socket.protocol");
+    assert.equal(c.ws.protocol, "chat.v2", "client's protocol");
   } finally {
-    ws.close();
+    await c.close();
   }
+  const raw = await rawUpgrade("/api/proto", { protocols: ["chat.v1", "chat.v2"] });
+  assert.equal(raw.status, 101, `status line: ${raw.statusLine}`);
+  assert.equal(raw.headers["sec-websocket-protocol"], "chat.v2", "the 101's Sec-WebSocket-Protocol");
+});
+
+// Without a `protocol` option the route selects the first offered
+// subprotocol, as `ws` does without handleProtocols.
+for (const offered of [["chat"], ["chat.v1", "chat.v2"]]) {
+  test(`subprotocol by default: offered ${JSON.stringify(offered)}, both sides select ${offered[0]}`, async () => {
+    const c = await Client.connect("/api/proto?select=first", offered);
+    try {
+      assert.equal(await c.next("the server's protocol report"), `protocol:${offered[0]}`, "server socket.protocol");
+      assert.equal(c.ws.protocol, offered[0], "client's protocol");
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+test("subprotocol by default with none offered: opens with protocol \"\" on both sides", async () => {
+  const c = await Client.connect("/api/proto?select=first");
+  try {
+    assert.equal(await c.next("the server's protocol report"), "protocol:");
+    assert.equal(c.ws.protocol, "");
+  } finally {
+    await c.close();
+  }
+});
+
+test("protocol: false selects none: the 101 has no Sec-WebSocket-Protocol and the WebSocket client fails", async () => {
+  await webSocketSupport();
+  const raw = await rawUpgrade("/api/proto?select=none", { protocols: ["chat.v1", "chat.v2"] });
+  assert.equal(raw.status, 101, `status line: ${raw.statusLine}`);
+  assert.equal(raw.headers["sec-websocket-protocol"], undefined, "no subprotocol selected");
+  // The WebSocket standard: a client that offered subprotocols fails the
+  // connection when the server selects none (no open event).
+  const ws = new WebSocket(`${wsBase}/api/proto?select=none`, ["chat.v1", "chat.v2"]);
+  const outcome = await withTimeout(
+    new Promise((resolve) => {
+      ws.addEventListener("open", () => resolve("open"));
+      ws.addEventListener("error", () => resolve("failed"));
+      ws.addEventListener("close", () => resolve("failed"));
+    }),
+    STEP_MS,
+    "WebSocket with no subprotocol selected to settle",
+  );
+  ws.close();
+  assert.equal(outcome, "failed", "the client must fail the connection, not open it");
 });
 
 test('server close(4001, "bye") reaches the client', async () => {
@@ -458,11 +488,6 @@ test("a variable from the wrangler config is read in a WebSocket route, in the r
 test("rejected upgrade: the route's Response reaches a raw client", async () => {
   await webSocketSupport();
   const r = await rawUpgrade("/api/reject");
-  if (REJECTION_IS_DROPPED) {
-    assert.notEqual(r.status, 101, "a rejected upgrade must never be accepted");
-    assert.equal(r.status, 0, `@cloudflare/vite-plugin drops a rejected upgrade without a response; got ${r.statusLine}: update the README if upstream changed`);
-    return;
-  }
   assert.equal(r.status, 403, `status line: ${r.statusLine}`);
   assert.equal(r.headers["x-reason"], "test");
   assert.equal(r.body, "nope");
@@ -487,10 +512,6 @@ test("rejected upgrade: the WebSocket client fails to open", async () => {
 test("upgrade to an unknown path gets a 404, never a hung socket", async () => {
   await webSocketSupport();
   const r = await rawUpgrade("/api/no-such-route-zastro");
-  if (REJECTION_IS_DROPPED) {
-    assert.equal(r.status, 0, `got ${r.statusLine}`);
-    return;
-  }
   assert.equal(r.status, 404, `status line: ${r.statusLine}`);
 });
 

@@ -431,6 +431,52 @@ test("subprotocol negotiation picks chat.v2", async () => {
   }
 });
 
+// Without a `protocol` option the route selects the first offered
+// subprotocol (what ws does without handleProtocols): code written for ws
+// keeps working. The server socket reports its protocol as the first message.
+for (const offered of [["chat"], ["chat.v1", "chat.v2"]]) {
+  test(`subprotocol by default: offered ${JSON.stringify(offered)}, both sides select ${offered[0]}`, async () => {
+    const c = await Client.connect("/api/proto?select=first", offered);
+    try {
+      assert.equal(c.ws.protocol, offered[0], "client's protocol");
+      assert.equal(await c.next("server's protocol report"), `protocol:${offered[0]}`, "server socket.protocol");
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+test("subprotocol by default with none offered: opens with protocol \"\" on both sides", async () => {
+  const c = await Client.connect("/api/proto?select=first");
+  try {
+    assert.equal(c.ws.protocol, "");
+    assert.equal(await c.next("server's protocol report"), "protocol:");
+  } finally {
+    await c.close();
+  }
+});
+
+test("protocol: false selects none: the 101 has no Sec-WebSocket-Protocol and the WebSocket client fails", async () => {
+  await webSocketSupport();
+  const raw = await rawUpgrade("/api/proto?select=none", { protocols: ["chat.v1", "chat.v2"], closeWithinMs: 200 });
+  assert.equal(raw.status, 101, `status line: ${raw.statusLine}`);
+  assert.equal(raw.headers["sec-websocket-protocol"], undefined, "no subprotocol selected");
+  // The WebSocket standard: a client that offered subprotocols fails the
+  // connection when the server selects none (no open event).
+  const ws = new WebSocket(`${wsBase}/api/proto?select=none`, ["chat.v1", "chat.v2"]);
+  const outcome = await withTimeout(
+    new Promise((resolve) => {
+      ws.addEventListener("open", () => resolve("open"));
+      ws.addEventListener("error", () => resolve("failed"));
+      ws.addEventListener("close", () => resolve("failed"));
+    }),
+    STEP_MS,
+    "WebSocket with no subprotocol selected to settle",
+  );
+  ws.close();
+  assert.equal(outcome, "failed", "the client must fail the connection, not open it");
+});
+
 test("server close(4001, \"bye\") reaches the client", async () => {
   const c = await echoClient();
   c.send("close-me");

@@ -36,7 +36,14 @@ const server = http.createServer((req, res) => {
 const wss = new WebSocketServer({
   noServer: true,
   maxPayload: 8 * 1024 * 1024,
-  handleProtocols: (offered) => (offered.has("chat.v2") ? "chat.v2" : false),
+  // /api/proto?select=: first (ws's own default: the first offered), none
+  // (no subprotocol), else chat.v2 when offered.
+  handleProtocols: (offered, req) => {
+    const select = new URL(req.url ?? "/", "http://localhost").searchParams.get("select");
+    if (select === "first") return offered.values().next().value ?? false;
+    if (select === "none") return false;
+    return offered.has("chat.v2") ? "chat.v2" : false;
+  },
 });
 
 // A non-101 answer to an upgrade: status, headers, body, then the connection ends.
