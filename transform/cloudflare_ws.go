@@ -29,7 +29,9 @@ import (
 // platform proxy, so upstream's astro:server:setup hook is wrapped to add the
 // Node runtime's WebSocket server; from 13.x @cloudflare/vite-plugin runs the
 // worker itself in workerd and forwards upgrade requests to it, so the
-// handler's own path serves them.
+// handler's own path serves them, and an added astro:server:setup hook
+// relays each upgrade so that the client gets the worker's own answer (see
+// templates/cloudflare/dev-workerd.ts).
 
 // cloudflareViteGeneration is the first version whose dev server runs the app
 // in workerd (@cloudflare/vite-plugin) instead of Node with a platform proxy.
@@ -48,6 +50,9 @@ var cloudflareHandlerFiles = []string{
 const (
 	cloudflareRuntime    = "zastro/cloudflare/index.js"
 	cloudflareDevRuntime = "zastro/cloudflare/dev.js"
+	// cloudflareWorkerdDevRuntime relays upgrades of `astro dev` to the worker
+	// in workerd (13.x on); Node-side too.
+	cloudflareWorkerdDevRuntime = "zastro/cloudflare/dev-workerd.js"
 )
 
 func cloudflareWebSocketSteps() []Step {
@@ -143,6 +148,33 @@ func cloudflareWebSocketSteps() []Step {
 					AddImport(t, fmt.Sprintf(`import { withDevServer as __zastroWithDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareDevRuntime))),
 					InsertBefore(hook, "__zastroWithDevServer("),
 					InsertAfter(hook, ")"),
+				}, nil
+			},
+		},
+		{
+			Name:     "cloudflare/workerd-dev-hook",
+			Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
+			Files:    cloudflareIndex,
+			Versions: ">=" + cloudflareViteGeneration,
+			Want:     Exactly(1),
+			Locate: func(t *Tree) []*sitter.Node {
+				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
+					var out []*sitter.Node
+					for _, p := range PropertyNamed(t, obj, "hooks") {
+						if v := Unwrap(PropertyValue(p)); v != nil && v.Type() == "object" {
+							out = append(out, v)
+						}
+					}
+					return out
+				})
+			},
+			Edit: func(t *Tree, hooks *sitter.Node) ([]Edit, error) {
+				if len(PropertyNamed(t, hooks, "astro:server:setup")) > 0 {
+					return nil, fmt.Errorf("upstream now has its own astro:server:setup hook: the recipe must chain it")
+				}
+				return []Edit{
+					AddImport(t, fmt.Sprintf(`import { setupWorkerdDevServer as __zastroSetupWorkerdDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareWorkerdDevRuntime))),
+					InsertAfter(hooks.Child(0), "\n\t\t\"astro:server:setup\": ({ server }) => __zastroSetupWorkerdDevServer(server),"),
 				}, nil
 			},
 		},

@@ -93,7 +93,8 @@ var generations = []struct {
 		{"src/index.ts", "cloudflare/identity-specifiers", 1},
 		{"src/utils/image-config.ts", "cloudflare/identity-specifiers", 2},
 		{"src/utils/handler.ts", "cloudflare/locals-render", 2},
-		{"src/utils/handler.ts", "cloudflare/upgrade-response", 2}, // no dev hook: the Vite plugin runs workerd
+		{"src/utils/handler.ts", "cloudflare/upgrade-response", 2},
+		{"src/index.ts", "cloudflare/workerd-dev-hook", 2}, // import, hook: relays upgrades to the worker in workerd
 	}},
 }
 

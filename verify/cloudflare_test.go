@@ -103,9 +103,9 @@ func TestCloudflareExpectationsByVersion(t *testing.T) {
 		{"11.2.0", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
 		{"12.6.13", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
 		{"10.0.3", "zastro-websockets-cloudflare/entrypoints/server.js", "", "dist/entrypoints/server.js", true},
-		{"13.0.0-beta.2", "zastro-websockets-cloudflare/entrypoints/server.js", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
-		{"13.0.0-beta.5", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
-		{"14.3.3", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", false},
+		{"13.0.0-beta.2", "zastro-websockets-cloudflare/entrypoints/server.js", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", true},
+		{"13.0.0-beta.5", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", true},
+		{"14.3.3", "", "zastro-websockets-cloudflare/entrypoints/preview", "dist/entrypoints/server.js", true},
 	} {
 		want, err := ForVersion("cloudflare", tc.version)
 		if err != nil {

@@ -83,6 +83,9 @@ func ForVersion(adapter, version string) (Expectations, error) {
 		ServerFile:    "dist/entrypoints/server.js",
 		Exports:       []string{"default"},
 		WorkerRuntime: "dist/zastro/cloudflare/index.js",
+		// Every generation listens for upgrades in `astro dev`: up to 12.x to
+		// serve them in Node, from 13.x to relay them to the worker.
+		DevUpgrade: true,
 	}
 	if version != "" {
 		v, err := semver.NewVersion(version)
@@ -91,7 +94,6 @@ func ForVersion(adapter, version string) (Expectations, error) {
 		}
 		if v.LessThan(semver.MustParse("13.0.0-0")) {
 			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
-			want.DevUpgrade = true
 			if v.LessThan(semver.MustParse("10.0.3")) {
 				want.Server = "zastro-websockets-cloudflare/entrypoints/server.advanced.js"
 				want.ServerFile = "dist/entrypoints/server.advanced.js"
@@ -344,7 +346,7 @@ const drive = `
   call("astro:config:setup", { config: config, updateConfig: function () {}, logger: logger, command: "build", isRestart: false, addMiddleware: function () {}, injectRoute: function () {}, addWatchFile: function () {}, addRenderer: function () {}, injectScript: function () {}, addDevToolbarApp: function () {}, createCodegenDir: function () { return url("file:///app/.astro/"); } });
   call("astro:config:done", { config: config, setAdapter: function (a) { adapter = a; }, logger: logger, buildOutput: "server", injectTypes: function () { return url("file:///app/.astro/types.d.ts"); } });
   var server = {
-    httpServer: { on: function (ev) { __record.devEvents.push(ev); return this; }, once: function (ev) { __record.devEvents.push(ev); return this; }, addListener: function (ev) { __record.devEvents.push(ev); return this; } },
+    httpServer: { listening: false, on: function (ev) { __record.devEvents.push(ev); return this; }, once: function (ev) { __record.devEvents.push(ev); return this; }, addListener: function (ev) { __record.devEvents.push(ev); return this; }, prependListener: function (ev) { __record.devEvents.push(ev); return this; } },
     middlewares: { stack: [], use: function () {} },
     ws: { on: function () {} }, config: { server: {} }
   };

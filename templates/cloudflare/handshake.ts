@@ -8,6 +8,7 @@
 
 import { calledTwiceError, parseProtocols, selectProtocol } from "../shared/handshake.js"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
+import { relayProtocol, relayRejection, sendAcceptance } from "./dev-relay.js"
 import { bindWire, type WorkerWebSocket } from "./wire.js"
 
 /** Header that marks the accepting Response; it never reaches the client. */
@@ -43,10 +44,13 @@ export class Handshake {
 	#control: SocketControl | undefined
 	#protocol: string | undefined
 	#settled = false
+	// `astro dev` on workerd: the answer goes to the adapter's relay (dev-relay.ts).
+	readonly #relayed: boolean
 
-	constructor(request: Request, offeredProtocols: string[]) {
+	constructor(request: Request, offeredProtocols: string[], relayed = false) {
 		this.#url = socketUrl(request.url)
 		this.offeredProtocols = offeredProtocols
+		this.#relayed = relayed
 	}
 
 	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
@@ -65,14 +69,13 @@ export class Handshake {
 	 * becomes a 101 with the client end of a WebSocketPair, anything else is a
 	 * rejection and goes to the client as it is.
 	 */
-	settle(response: Response): Response {
+	settle(response: Response): Response | Promise<Response> {
 		if (this.#settled) return response
 		this.#settled = true
 		const control = this.#control
-		if (control === undefined) return response
-		if (response.headers.get(UPGRADE_TOKEN_HEADER) !== this.token) {
-			control.abort()
-			return response
+		if (control === undefined || response.headers.get(UPGRADE_TOKEN_HEADER) !== this.token) {
+			control?.abort()
+			return this.#relayed ? relayRejection(response, this.offeredProtocols) : response
 		}
 		const headers = new Headers()
 		response.headers.forEach((value, name) => {
@@ -84,11 +87,16 @@ export class Handshake {
 			headers.delete("set-cookie")
 			for (const cookie of cookies) headers.append("set-cookie", cookie)
 		}
-		if (this.#protocol !== undefined) headers.set("sec-websocket-protocol", this.#protocol)
 		const pair = new WebSocketPair()
 		const client = pair[0]
 		const server = pair[1]
 		server.accept()
+		let protocol = this.#protocol
+		if (this.#relayed) {
+			sendAcceptance(server, protocol, headers) // first, before anything the route sends
+			protocol = relayProtocol(protocol, this.offeredProtocols)
+		}
+		if (protocol !== undefined) headers.set("sec-websocket-protocol", protocol)
 		bindWire(server, control, this.#protocol ?? "")
 		return new Response(null, { status: 101, headers, webSocket: client } as ResponseInit)
 	}

@@ -4,6 +4,7 @@
 
 import { notUpgradeError } from "../shared/handshake.js"
 import type { ServerWebSocket } from "../shared/websocket.js"
+import { isRelayed } from "./dev-relay.js"
 import { classifyRequest, Handshake, type UpgradeWebSocketOptions } from "./handshake.js"
 
 export interface UpgradeLocals {
@@ -28,7 +29,7 @@ export function prepareLocals(request: Request, locals?: object | null): object 
 	if (handshake === undefined) {
 		const kind = classifyRequest(request)
 		if (kind.websocket) {
-			handshake = new Handshake(request, kind.protocols)
+			handshake = new Handshake(request, kind.protocols, isRelayed(request))
 			registry.set(request, handshake)
 		}
 	}
@@ -49,7 +50,7 @@ export function prepareLocals(request: Request, locals?: object | null): object 
  * `upgradeWebSocket()`'s response, the 101 with the socket; otherwise the
  * Response unchanged (a rejected upgrade reaches the client as it is).
  */
-export function finishResponse(request: Request, response: Response): Response
+export function finishResponse(request: Request, response: Response): Response | Promise<Response>
 export function finishResponse(request: Request, response: Promise<Response>): Promise<Response>
 export function finishResponse(request: Request, response: Response | Promise<Response>): Response | Promise<Response> {
 	if (isPromise(response)) {

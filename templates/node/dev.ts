@@ -69,7 +69,8 @@ export function setupDevServer(server: DevServer, options?: AdapterOptions | nul
 	})
 }
 
-function isViteWebSocket(server: DevServer, req: IncomingMessage): boolean {
+/** Whether an upgrade belongs to Vite: its HMR socket, or a path its proxy forwards. */
+export function isViteWebSocket(server: DevServer, req: IncomingMessage): boolean {
 	const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim())
 	if (offered.some((protocol) => VITE_PROTOCOLS.has(protocol))) return true
 	const url = req.url ?? "/"

@@ -550,3 +550,53 @@ test("SSR page is served while 20 sockets are open", async () => {
     await Promise.all(clients.map((c) => c.close()));
   }
 });
+
+// ---------------------------------------------------------------- dev only
+
+/**
+ * Where the dev server's Vite HMR socket lives, read from the /@vite/client
+ * module it serves (Vite 5.4.12+/6+ embed a token; the path is the HMR base).
+ */
+async function viteHmrUrl() {
+  const r = await httpGet("/@vite/client");
+  assert.equal(r.status, 200, "/@vite/client is served in dev");
+  const src = r.body;
+  const lit = (re, fallback) => {
+    const m = re.exec(src);
+    if (!m) return fallback;
+    try {
+      return JSON.parse(m[1]);
+    } catch {
+      return fallback;
+    }
+  };
+  const hmrPort = lit(/const hmrPort = ([^;]+);/, null);
+  const hmrBase = lit(/importMetaUrl\.port\}\$\{([^}]+)\}`/, "/");
+  const token = lit(/const wsToken = ([^;]+);/, null);
+  const host = `${base.hostname}:${hmrPort || port}`;
+  return `ws://${host}${hmrBase}${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+}
+
+// Registered only in dev mode: the built worker has no Vite server. In dev
+// the adapter listens for upgrades beside Vite and @cloudflare/vite-plugin;
+// Vite's own socket must keep working.
+if (MODE === "dev") test("dev: Vite's HMR WebSocket still connects", async () => {
+  const url = await viteHmrUrl();
+  const ws = new WebSocket(url, "vite-hmr");
+  try {
+    const first = await withTimeout(
+      new Promise((resolve, reject) => {
+        ws.addEventListener("message", (e) => resolve(e.data), { once: true });
+        ws.addEventListener("error", () => reject(new Error(`HMR socket ${url} failed`)), { once: true });
+        ws.addEventListener("close", (e) => reject(new Error(`HMR socket ${url} closed (code ${e.code})`)), { once: true });
+      }),
+      STEP_MS,
+      `Vite HMR socket ${url}`,
+    );
+    assert.equal(ws.protocol, "vite-hmr");
+    // Vite greets every HMR client with {"type":"connected"}.
+    assert.equal(JSON.parse(first).type, "connected");
+  } finally {
+    ws.close();
+  }
+});
