@@ -24,7 +24,10 @@
 // alone.
 
 import { createHash, randomBytes } from "node:crypto"
-import { type IncomingMessage, STATUS_CODES } from "node:http"
+import { statSync } from "node:fs"
+import { type IncomingMessage, ServerResponse, STATUS_CODES } from "node:http"
+import type { Socket } from "node:net"
+import { resolve, sep } from "node:path"
 import { Duplex } from "node:stream"
 import { Server as TlsServer } from "node:tls"
 import { classifyUpgrade } from "../node/handshake.js"
@@ -63,7 +66,10 @@ export function setupWorkerdDevServer(server: DevServer): void {
 		const upgrade = classifyUpgrade(req)
 		if (upgrade.kind !== "websocket" || isViteWebSocket(server, req)) return
 		relayedRequests.add(req)
-		relay(httpServer, req, socket, head, upgrade.protocols)
+		// The built worker serves static files before the worker runs; the
+		// plugin sends upgrades straight to the worker, Vite serves them.
+		if (isPublicFile(server, req.url)) serveThroughVite(server, req, socket)
+		else relay(httpServer, req, socket, head, upgrade.protocols)
 	}
 	httpServer.prependListener("upgrade", listener)
 	// The plugin adds its listener after this hook has run; by the time the
@@ -245,6 +251,44 @@ function readFrame(buf: Buffer): { opcode: number; payload: Buffer; length: numb
 	if ((buf[1] & 0x80) !== 0 || !fin) throw new Error("unexpected frame on the relay")
 	if (buf.length < offset + length) return undefined
 	return { opcode, payload: buf.subarray(offset, offset + length), length: offset + length }
+}
+
+/** Whether `url` names a file of Vite's public folder, which production serves from its assets. */
+function isPublicFile(server: DevServer, url: string | undefined): boolean {
+	const dir = (server.config as { publicDir?: unknown }).publicDir
+	if (typeof dir !== "string" || dir === "") return false
+	let pathname: string
+	try {
+		pathname = decodeURIComponent(new URL(url ?? "/", "http://localhost").pathname)
+	} catch {
+		return false
+	}
+	const base = server.config.base ?? "/"
+	if (base !== "/" && pathname.startsWith(base)) pathname = `/${pathname.slice(base.length)}`
+	const root = resolve(dir)
+	const file = resolve(root, `.${pathname}`)
+	if (!file.startsWith(root + sep)) return false
+	try {
+		return statSync(file).isFile()
+	} catch {
+		return false
+	}
+}
+
+/** Answers the handshake with what Vite's middleware answers a plain GET of that path, then closes. */
+function serveThroughVite(server: DevServer, req: IncomingMessage, socket: Duplex): void {
+	socket.on("error", () => socket.destroy())
+	const res = new ServerResponse(req)
+	res.shouldKeepAlive = false
+	res.assignSocket(socket as Socket)
+	res.on("finish", () => {
+		res.detachSocket(socket as Socket)
+		socket.end()
+	})
+	server.middlewares.handle(req, res, (error) => {
+		res.statusCode = error === undefined || error === null ? 404 : 500
+		res.end()
+	})
 }
 
 /** Writes a complete HTTP response to a handshake and closes the connection. */

@@ -7,7 +7,10 @@
 
 import assert from "node:assert/strict"
 import { once } from "node:events"
-import { createServer, type IncomingMessage, type Server } from "node:http"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { AddressInfo } from "node:net"
 import { after, before, test } from "node:test"
 import WebSocket, { WebSocketServer } from "ws"
@@ -23,7 +26,11 @@ const seen: { path: string; relayed: boolean; key: string | undefined }[] = []
 
 before(async () => {
 	server = createServer((_req, res) => res.end("page"))
-	const dev = { httpServer: server, middlewares: { handle() {}, stack: [] }, config: {} } as unknown as DevServer
+	// Vite's middleware serves the public folder; here it names what it serves.
+	const publicDir = mkdtempSync(join(tmpdir(), "zastro-relay-public-"))
+	writeFileSync(join(publicDir, "file.txt"), "static")
+	const handle = (req: IncomingMessage, res: ServerResponse) => res.end(`served ${req.url} by vite`)
+	const dev = { httpServer: server, middlewares: { handle, stack: [] }, config: { publicDir } } as unknown as DevServer
 	setupWorkerdDevServer(dev)
 	// Registered after the hook, as the plugin's is.
 	const plugin = new WebSocketServer({ noServer: true }) // selects the first offered subprotocol, as the plugin's does
@@ -155,4 +162,15 @@ test("Vite's own sockets are not relayed", async () => {
 	} finally {
 		ws.close()
 	}
+})
+
+test("an upgrade to a file of the public folder gets what Vite serves for it, not the worker", async () => {
+	const r = await refused(`${base}/file.txt`)
+	assert.equal(r.status, 200)
+	assert.equal(r.body, "served /file.txt by vite")
+	assert.equal(seen.filter((s) => s.path === "/file.txt").length, 0, "never relayed")
+	// A path that leaves the folder is relayed to the worker like any other.
+	const { ws } = await open(`${base}/..%2F..%2Fetc%2Fhostname`, [])
+	ws.close()
+	assert.ok(seen.some((s) => s.path.endsWith("hostname") && s.relayed), "relayed to the worker")
 })

@@ -515,6 +515,16 @@ test("upgrade to an unknown path gets a 404, never a hung socket", async () => {
   assert.equal(r.status, 404, `status line: ${r.statusLine}`);
 });
 
+// 13.x on: static files (public/) are served before the worker runs, so an
+// upgrade to one gets the file, as a plain GET does, in the built worker and
+// in `astro dev`.
+if (GENERATION === "workers") test("an upgrade to the path of a static file gets the file", async () => {
+  await webSocketSupport();
+  const r = await rawUpgrade("/zastro-static.txt");
+  assert.equal(r.status, 200, `status line: ${r.statusLine}`);
+  assert.equal(r.body, "zastro-static-file\n");
+});
+
 test("50 concurrent connections each echo once", async () => {
   const N = 50;
   const clients = [];
