@@ -131,8 +131,9 @@ func cloudflareEnv(env []string, work string) []string {
 
 // copyCloudflareApp copies the project without its templates, variants and
 // rooms, then the variant's files over it, then (rooms: the generated
-// package, which has them) rooms/common and rooms/<variant>.
-func copyCloudflareApp(src, dst, variant string, rooms bool) error {
+// package, which has them) rooms/common, rooms/<variant> and, where it
+// exists, rooms/<generation> ("cf12").
+func copyCloudflareApp(src, dst, variant, generation string, rooms bool) error {
 	if err := copyApp(src, dst); err != nil {
 		return err
 	}
@@ -157,9 +158,14 @@ func copyCloudflareApp(src, dst, variant string, rooms bool) error {
 	if !rooms {
 		return nil
 	}
-	// Rooms in Durable Objects: the class, then the variant's entry, bindings and route.
-	for _, dir := range []string{"common", variant} {
-		if err := copyApp(filepath.Join(src, "rooms", dir), dst); err != nil {
+	// Rooms in Durable Objects: the class, then the variant's entry, bindings
+	// and route, then what one generation does its own way (rooms/cf12).
+	for _, dir := range []string{"common", variant, generation} {
+		from := filepath.Join(src, "rooms", dir)
+		if _, err := os.Stat(from); err != nil && dir == generation {
+			continue
+		}
+		if err := copyApp(from, dst); err != nil {
 			return fmt.Errorf("rooms/%s: %w", dir, err)
 		}
 	}

@@ -201,7 +201,7 @@ func (r *cfRun) setup(t *testing.T) error {
 		r.pkgName, r.pkgVersion, dep = name, version, "file:"+pkgDir
 		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, name, version, r.seconds["zastro_build"])
 	}
-	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant, !r.upstream); err != nil {
+	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant, r.Name, !r.upstream); err != nil {
 		return fmt.Errorf("copying the app: %w", err)
 	}
 	if err := writeCloudflarePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
