@@ -11,7 +11,8 @@
 // Only loopback targets are accepted. Room names are unique per run.
 import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import net from "node:net";
+import { createHash, randomBytes } from "node:crypto";
 
 const BASE = process.env.ZASTRO_BASE ?? "";
 const MODE = process.env.ZASTRO_MODE ?? "build";
@@ -103,6 +104,54 @@ class Member {
     return withTimeout(this.closed, STEP_MS, `${this.label}: closing handshake`);
   }
 }
+
+/** A hand-made upgrade request: resolves with the response head (status line and headers). */
+function rawUpgradeHead(path) {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString("base64");
+    const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port: Number(base.port || 80) });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => finish(new Error(`raw upgrade ${path}: no response head within ${STEP_MS} ms`)), STEP_MS);
+    function finish(err, value) {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    }
+    sock.on("connect", () => {
+      sock.write(
+        [`GET ${path} HTTP/1.1`, `Host: ${base.host}`, "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", `Sec-WebSocket-Key: ${key}`].join("\r\n") +
+          "\r\n\r\n",
+      );
+    });
+    sock.on("data", (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+      const headers = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(":");
+        if (i > 0) {
+          const name = line.slice(0, i).trim().toLowerCase();
+          headers[name] = headers[name] === undefined ? line.slice(i + 1).trim() : `${headers[name]}, ${line.slice(i + 1).trim()}`;
+        }
+      }
+      finish(null, { statusLine: lines[0], status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? 0), headers, key });
+    });
+    sock.on("error", (err) => finish(new Error(`raw upgrade ${path}: ${err.message}`)));
+    sock.on("close", () => finish(new Error(`raw upgrade ${path}: connection closed before a response head`)));
+  });
+}
+
+test("rooms: the room's 101 reaches the client with a valid accept, the route's cookie, and no private header", async () => {
+  const r = await rawUpgradeHead(`/api/room?room=${run}-raw&name=raw`);
+  assert.equal(r.status, 101, `status line: ${r.statusLine}`);
+  const accept = createHash("sha1").update(r.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  assert.equal(r.headers["sec-websocket-accept"], accept);
+  assert.equal(r.headers["x-zastro-upgrade"], undefined, "the private token header must not reach the client");
+  assert.match(r.headers["set-cookie"] ?? "", /(^|, )zastro-room=1(;|$)/, "a cookie set on the context travels with the room's 101");
+});
 
 test("rooms: the route hands the upgrade to the room (101, join message, member count)", async () => {
   const a = await Member.join("count", "ada");
