@@ -129,14 +129,18 @@ func cloudflareEnv(env []string, work string) []string {
 	)
 }
 
-// copyCloudflareApp copies the project without its templates and variants,
-// then the variant's files over it.
-func copyCloudflareApp(src, dst, variant string) error {
+// copyCloudflareApp copies the project without its templates, variants and
+// rooms, then the variant's files over it, then (rooms: the generated
+// package, which has them) rooms/common, rooms/<variant> and, where it
+// exists, rooms/<generation> ("cf12").
+func copyCloudflareApp(src, dst, variant, generation string, rooms bool) error {
 	if err := copyApp(src, dst); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(dst, "variants")); err != nil {
-		return err
+	for _, dir := range []string{"variants", "rooms"} {
+		if err := os.RemoveAll(filepath.Join(dst, dir)); err != nil {
+			return err
+		}
 	}
 	matches, _ := filepath.Glob(filepath.Join(dst, "package.cf*.json"))
 	for _, m := range matches {
@@ -148,7 +152,24 @@ func copyCloudflareApp(src, dst, variant string) error {
 	if _, err := os.Stat(v); err != nil {
 		return fmt.Errorf("variant %s: %w", variant, err)
 	}
-	return copyApp(v, dst)
+	if err := copyApp(v, dst); err != nil {
+		return err
+	}
+	if !rooms {
+		return nil
+	}
+	// Rooms in Durable Objects: the class, then the variant's entry, bindings
+	// and route, then what one generation does its own way (rooms/cf12).
+	for _, dir := range []string{"common", variant, generation} {
+		from := filepath.Join(src, "rooms", dir)
+		if _, err := os.Stat(from); err != nil && dir == generation {
+			continue
+		}
+		if err := copyApp(from, dst); err != nil {
+			return fmt.Errorf("rooms/%s: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // writeCloudflarePackageJSON writes the template with @astrojs/cloudflare

@@ -26,6 +26,8 @@ type cfOutcome struct {
 	Failed          int                `json:"failed"`
 	Skipped         int                `json:"skipped"`
 	FailedTests     []string           `json:"failed_tests,omitempty"`
+	RoomsPassed     int                `json:"rooms_passed,omitempty"` // cloudflare-rooms.test.mjs
+	RoomsFailed     int                `json:"rooms_failed,omitempty"`
 	Error           string             `json:"error,omitempty"`
 	Seconds         map[string]float64 `json:"seconds,omitempty"`
 	Date            string             `json:"date"`

@@ -5,7 +5,8 @@ package e2e
 // clients. For every adapter generation with a package.json template in
 // testdata/e2e/cloudflare-app (package.cf<N>.json), it generates the package
 // from that @astrojs/cloudflare version, installs the project and runs
-// testdata/e2e/client/cloudflare-contract.test.mjs against:
+// testdata/e2e/client/cloudflare-contract.test.mjs (and the rooms suite,
+// cloudflare-rooms.test.mjs: Durable Objects through toRoom) against:
 //
 //   - build: `astro build`, then the output served by `wrangler dev` on
 //     127.0.0.1 (workerd);
@@ -65,6 +66,7 @@ func TestCloudflareE2E(t *testing.T) {
 	repo := repoRoot(t)
 	appSrc := filepath.Join(repo, "testdata", "e2e", "cloudflare-app")
 	suite := filepath.Join(repo, "testdata", "e2e", "client", "cloudflare-contract.test.mjs")
+	roomsSuite := filepath.Join(repo, "testdata", "e2e", "client", "cloudflare-rooms.test.mjs")
 	useUpstream := os.Getenv("ZASTRO_E2E_ADAPTER") == "upstream"
 
 	gens := loadCloudflareGenerations(t, appSrc)
@@ -112,7 +114,7 @@ func TestCloudflareE2E(t *testing.T) {
 			slots <- struct{}{}
 			defer func() { <-slots }()
 			r := &cfRun{
-				cfGeneration: g, repo: repo, appSrc: appSrc, suite: suite,
+				cfGeneration: g, repo: repo, appSrc: appSrc, suite: suite, roomsSuite: roomsSuite,
 				nodeBin: nodeBin, nodeVersion: trimSpace(nodeVersion), zastroBin: zastroBin,
 				upstream: useUpstream, results: results, seconds: map[string]float64{},
 			}
@@ -125,6 +127,7 @@ func TestCloudflareE2E(t *testing.T) {
 type cfRun struct {
 	cfGeneration
 	repo, appSrc, suite  string
+	roomsSuite           string
 	nodeBin, nodeVersion string
 	zastroBin            string
 	upstream             bool
@@ -198,7 +201,7 @@ func (r *cfRun) setup(t *testing.T) error {
 		r.pkgName, r.pkgVersion, dep = name, version, "file:"+pkgDir
 		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, name, version, r.seconds["zastro_build"])
 	}
-	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant); err != nil {
+	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant, r.Name, !r.upstream); err != nil {
 		return fmt.Errorf("copying the app: %w", err)
 	}
 	if err := writeCloudflarePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
@@ -306,6 +309,28 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 			err = errors.New("tests failed, were skipped, or none passed")
 		}
 		fail(fmt.Errorf("%s/%s: client suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, sum.fail, sum.skipped, sum.pass+sum.fail+sum.skipped, err))
+	}
+
+	// Rooms in Durable Objects, on the same server: the built worker of every
+	// generation, and `astro dev` where it runs workerd (13.x on). Plain
+	// upstream has no rooms.
+	if r.upstream || (mode == "dev" && r.Variant == "runtime") {
+		return
+	}
+	rooms := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.roomsSuite, base, mode)
+	rsum := rooms.summary
+	res.Seconds["rooms_suite"] = rooms.seconds
+	res.RoomsPassed, res.RoomsFailed = rsum.pass, rsum.fail+rsum.skipped
+	res.FailedTests = append(res.FailedTests, rsum.failedNames...)
+	t.Logf("%s/%s: rooms suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, rsum.pass, rsum.fail, rsum.skipped, rooms.seconds)
+	if rooms.err != nil || rsum.fail > 0 || rsum.pass == 0 || rsum.skipped > 0 {
+		t.Logf("rooms suite output:\n%s", rooms.out)
+		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
+		err := rooms.err
+		if err == nil {
+			err = errors.New("tests failed, were skipped, or none passed")
+		}
+		fail(fmt.Errorf("%s/%s: rooms suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, rsum.fail, rsum.skipped, rsum.pass+rsum.fail+rsum.skipped, err))
 	}
 }
 

@@ -1,11 +1,17 @@
 package templates
 
 import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -68,5 +74,51 @@ func TestCloudflareWorkerRuntimeIsPortable(t *testing.T) {
 	}
 	if slices.Contains(reached, "zastro/cloudflare/dev.ts") {
 		t.Error("the worker runtime reaches dev.ts, the astro dev side")
+	}
+}
+
+// TestCloudflareRooms runs the unit tests of the rooms (cloudflare/test/*.test.ts:
+// room.ts and the handshake's hand-over to a room) under `node --test`, with
+// stand-ins for workerd's WebSocket, WebSocketPair, Durable Object state and
+// 101 Response. Needs node (no npm packages); skipped with -short.
+func TestCloudflareRooms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node; skipped with -short")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is needed for the rooms' unit tests")
+		}
+		t.Skip("node not found")
+	}
+	testDir, err := filepath.Abs(filepath.Join("cloudflare", "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := filepath.Glob(filepath.Join(testDir, "*.test.ts"))
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no test files in %s (%v)", testDir, err)
+	}
+	out := t.TempDir()
+	bundle(t, entries, testDir, out)
+	var tests []string
+	for _, entry := range entries {
+		tests = append(tests, filepath.Join(out, strings.TrimSuffix(filepath.Base(entry), ".ts")+".js"))
+	}
+	sort.Strings(tests)
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeTestTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", append([]string{"--test", "--test-reporter=spec"}, tests...)...)
+	cmd.Dir = out
+	cmd.WaitDelay = 10 * time.Second
+	output, err := cmd.CombinedOutput()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("node --test did not finish within %s:\n%s", runtimeTestTimeout, output)
+	}
+	if err != nil {
+		t.Fatalf("node --test failed (%v):\n%s", err, output)
+	}
+	if testing.Verbose() {
+		t.Logf("%s", output)
 	}
 }

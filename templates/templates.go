@@ -60,6 +60,8 @@ var dependencies = map[string]map[string]string{
 // compiled file of the adapter's own folder with a declaration file beside it.
 var subpaths = map[string][]string{
 	"node": {"connection-manager", "stats"},
+	// Rooms in Durable Objects: toRoom() for routes, WebSocketRoom for the object.
+	"cloudflare": {"room"},
 }
 
 // Export is one subpath export that the generated package.json gains.

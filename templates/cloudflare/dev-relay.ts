@@ -85,3 +85,49 @@ function headerLines(headers: Headers): [string, string][] {
 	for (const cookie of typeof get === "function" ? get.call(headers) : []) lines.push(["set-cookie", cookie])
 	return lines
 }
+
+/**
+ * The relayed answer of an upgrade a room (Durable Object) accepted: a relay
+ * socket whose first message is the room's 101, then joined message for
+ * message to the room's socket. Only `astro dev` takes this detour.
+ */
+export function relayRoom(accepted: Response, offered: readonly string[]): Response {
+	const room = (accepted as Response & { webSocket?: WorkerWebSocket | null }).webSocket
+	if (!room) return accepted
+	const protocol = accepted.headers.get("sec-websocket-protocol") ?? undefined
+	const headers = new Headers(accepted.headers)
+	headers.delete("sec-websocket-protocol")
+	const pair = new WebSocketPair()
+	const relay = pair[1]
+	relay.accept()
+	sendAcceptance(relay, protocol, headers)
+	room.accept()
+	join(room, relay)
+	join(relay, room)
+	const relayHeaders = new Headers()
+	const relayed = relayProtocol(protocol, offered)
+	if (relayed !== undefined) relayHeaders.set("sec-websocket-protocol", relayed)
+	return new Response(null, { status: 101, headers: relayHeaders, webSocket: pair[0] } as ResponseInit)
+}
+
+/** Forwards what `from` receives to `to`, its close included (codes that cannot be sent become 1011). */
+function join(from: WorkerWebSocket, to: WorkerWebSocket): void {
+	from.addEventListener("message", (event) => {
+		try {
+			to.send(event.data)
+		} catch {
+			// `to` is closing: the close below ends both
+		}
+	})
+	const end = (code: number, reason: string) => {
+		try {
+			if (code === 1005) to.close()
+			else if ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) to.close(code, reason)
+			else to.close(1011, reason)
+		} catch {
+			// already closed
+		}
+	}
+	from.addEventListener("close", (event) => end(event.code, event.reason))
+	from.addEventListener("error", () => end(1011, ""))
+}

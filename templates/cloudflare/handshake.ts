@@ -8,7 +8,7 @@
 
 import { calledTwiceError, parseProtocols, selectProtocol } from "../shared/handshake.js"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl } from "../shared/websocket.js"
-import { relayProtocol, relayRejection, sendAcceptance } from "./dev-relay.js"
+import { relayProtocol, relayRejection, relayRoom, sendAcceptance } from "./dev-relay.js"
 import { bindWire, type WorkerWebSocket } from "./wire.js"
 
 /** Header that marks the accepting Response; it never reaches the client. */
@@ -43,6 +43,8 @@ export class Handshake {
 	readonly #url: string
 	#control: SocketControl | undefined
 	#protocol: string | undefined
+	// A Durable Object's 101 that the route handed the upgrade to (toRoom).
+	#forwarded: Response | undefined
 	#settled = false
 	// `astro dev` on workerd: the answer goes to the adapter's relay (dev-relay.ts).
 	readonly #relayed: boolean
@@ -54,7 +56,7 @@ export class Handshake {
 	}
 
 	upgradeWebSocket(options?: UpgradeWebSocketOptions): { socket: ServerWebSocket; response: Response } {
-		if (this.#control !== undefined) throw calledTwiceError()
+		if (this.#control !== undefined || this.#forwarded !== undefined) throw calledTwiceError()
 		const protocol = selectProtocol(options?.protocol, this.offeredProtocols)
 		const { socket, control } = createServerWebSocket(this.#url)
 		this.#control = control
@@ -65,6 +67,19 @@ export class Handshake {
 	}
 
 	/**
+	 * Hands the upgrade to a 101 Response that already carries a socket (a
+	 * Durable Object's, see room.ts). Returns the accepting Response for the
+	 * route; the 101 itself never enters Astro's pipeline, which may rebuild
+	 * Responses and would lose its `webSocket`.
+	 */
+	forward(accepted: Response): Response {
+		if (this.#control !== undefined || this.#forwarded !== undefined) throw calledTwiceError()
+		this.#forwarded = accepted
+		if (this.#settled) dropForwarded(accepted)
+		return new Response(null, { status: 200, headers: { [UPGRADE_TOKEN_HEADER]: this.token } })
+	}
+
+	/**
 	 * The handler's final Response for this request: the accepting Response
 	 * becomes a 101 with the client end of a WebSocketPair, anything else is a
 	 * rejection and goes to the client as it is.
@@ -72,6 +87,11 @@ export class Handshake {
 	settle(response: Response): Response | Promise<Response> {
 		if (this.#settled) return response
 		this.#settled = true
+		if (this.#forwarded !== undefined) {
+			const settled = settleForwarded(this.token, response, this.#forwarded)
+			if (!this.#relayed) return settled
+			return settled.status === 101 ? relayRoom(settled, this.offeredProtocols) : relayRejection(settled, this.offeredProtocols)
+		}
 		const control = this.#control
 		if (control === undefined || response.headers.get(UPGRADE_TOKEN_HEADER) !== this.token) {
 			control?.abort()
@@ -106,6 +126,7 @@ export class Handshake {
 		if (this.#settled) return
 		this.#settled = true
 		this.#control?.abort()
+		if (this.#forwarded !== undefined) dropForwarded(this.#forwarded)
 	}
 }
 
@@ -132,5 +153,40 @@ function socketUrl(url: string): string {
 		return u.href
 	} catch {
 		return "ws://localhost/"
+	}
+}
+
+/**
+ * The final Response of a request whose route handed the upgrade to a room:
+ * the room's 101 with its socket and the route's own headers (cookies), or,
+ * when the route returned something else, that Response (the room's socket is
+ * closed).
+ */
+function settleForwarded(token: string, response: Response, forwarded: Response): Response {
+	if (response.headers.get(UPGRADE_TOKEN_HEADER) !== token) {
+		dropForwarded(forwarded)
+		return response
+	}
+	const headers = new Headers()
+	response.headers.forEach((value, name) => {
+		if (!NOT_FORWARDED.has(name.toLowerCase()) && name.toLowerCase() !== "set-cookie") headers.append(name, value)
+	})
+	for (const cookie of getSetCookie(response.headers)) headers.append("set-cookie", cookie)
+	forwarded.headers.forEach((value, name) => {
+		if (!NOT_FORWARDED.has(name.toLowerCase()) || name.toLowerCase() === "sec-websocket-protocol") headers.set(name, value)
+	})
+	const webSocket = (forwarded as Response & { webSocket?: unknown }).webSocket
+	return new Response(null, { status: 101, headers, webSocket } as ResponseInit)
+}
+
+/** Closes the socket of a room's 101 that will not reach the client. */
+function dropForwarded(forwarded: Response): void {
+	const socket = (forwarded as Response & { webSocket?: WorkerWebSocket | null }).webSocket
+	if (!socket) return
+	try {
+		socket.accept()
+		socket.close(1011, "The route did not return the upgrade it handed to the room.")
+	} catch {
+		// already closed
 	}
 }

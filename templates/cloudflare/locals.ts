@@ -15,6 +15,8 @@ export interface UpgradeLocals {
 // On globalThis so that a second copy of the runtime in one worker bundle
 // still finds the handshake of a request.
 const REGISTRY = Symbol.for("zastro.cloudflare.upgrades")
+/** The locals member, keyed by this symbol, that hands the upgrade to a room (room.ts). */
+export const FORWARD = Symbol.for("zastro.cloudflare.forward")
 const registry: WeakMap<Request, Handshake> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??=
 	new WeakMap()) as WeakMap<Request, Handshake>
 
@@ -42,6 +44,14 @@ export function prepareLocals(request: Request, locals?: object | null): object 
 		},
 	}
 	Object.assign(target, members)
+	// How toRoom (room.ts) reaches this request's handshake; not enumerable,
+	// so it stays out of anything that walks the locals.
+	Object.defineProperty(target, FORWARD, {
+		configurable: true,
+		enumerable: false,
+		writable: true,
+		value: upgrade === undefined ? undefined : (accepted: Response) => upgrade.forward(accepted),
+	})
 	return target
 }
 

@@ -493,7 +493,7 @@ function isBlob(value: unknown): value is Blob {
 }
 
 /** WebIDL [Clamp] unsigned short, as browsers convert close codes. */
-function clampUnsignedShort(value: unknown): number {
+export function clampUnsignedShort(value: unknown): number {
 	let x = Number(value)
 	if (Number.isNaN(x)) return 0
 	x = Math.min(Math.max(x, 0), 65535)
@@ -505,7 +505,7 @@ function clampUnsignedShort(value: unknown): number {
 }
 
 /** Replaces lone surrogates with U+FFFD, as a USVString conversion does. */
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
 	return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
 }
 
