@@ -31,6 +31,7 @@ const redisReadyTimeout = 20 * time.Second
 // statistics (delivery); maxConnectionsPerIP across instances (per-ip);
 // Redis killed: cluster:down and local delivery (redis-down); Redis back on
 // the same port: cluster:up and cross-instance delivery again (redis-up);
+// the rate limit across instances, 429 with Retry-After (rate);
 // one instance killed with SIGKILL: it drops out of the others' statistics
 // when its heartbeat expires (gone).
 //
@@ -79,6 +80,9 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 		t.Fatal(err)
 	}
 	connections, err := json.Marshal(map[string]any{
+		// Counted across the instances; the scenarios open connections to fit.
+		"rateLimitMaxConnections": 9,
+		"rateLimitWindow":         60_000,
 		"cluster": map[string]any{
 			"redis":             fmt.Sprintf("redis://127.0.0.1:%d", redisPort),
 			"channel":           fmt.Sprintf("zastro-e2e-%d", os.Getpid()),
@@ -152,6 +156,7 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 	// And comes back, empty, on the same port.
 	startRedis()
 	run("redis-up", instances)
+	run("rate", instances)
 
 	// An instance dies without a word: its heartbeat expires.
 	gone := instances[2]

@@ -5,6 +5,9 @@
 //   ZASTRO_BASES=http://127.0.0.1:A,http://127.0.0.1:B,http://127.0.0.1:C \
 //   ZASTRO_SCENARIO=delivery node --test test/cluster.test.mjs
 //
+// The instances run with rateLimitMaxConnections 9 per minute and
+// maxConnectionsPerIP 5 (astro.config.mjs): the scenarios open exactly as many
+// connections as the limits allow where they test them.
 // ZASTRO_GONE_PID: the pid of the instance the Go test killed (scenario gone).
 // Every wait is bounded; nothing sleeps to synchronise; only loopback targets.
 import { test } from "node:test";
@@ -66,7 +69,7 @@ function open(i, room) {
       ws.once("unexpected-response", (_req, res) => {
         res.resume();
         ws.terminate();
-        reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode }));
+        reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, headers: res.headers }));
       });
       ws.once("error", reject);
     }),
@@ -259,6 +262,29 @@ scenario("redis-up", async () => {
   } finally {
     await closeAll([a.ws, c.ws]);
   }
+});
+
+scenario("rate", async () => {
+  // rateLimitMaxConnections: 9 per minute, counted in Redis since it came
+  // back empty: redis-up opened 2, 7 more fill the window, across instances.
+  for (const i of [0, 1, 2, 0, 1, 2, 0]) {
+    const { ws } = await open(i, "rate");
+    await closeAll([ws]);
+  }
+  for (const i of [0, 1, 2]) {
+    const error = await open(i, "rate").then(
+      ({ ws }) => {
+        ws.terminate();
+        return undefined;
+      },
+      (e) => e,
+    );
+    assert.equal(error?.status, 429, `instance ${i} let a tenth connection in within the window`);
+    const retryAfter = Number(error.headers["retry-after"]);
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${error.headers["retry-after"]}`);
+  }
+  const v = await view(1);
+  assert.equal(v.local.rejected.rateLimit, 1);
 });
 
 scenario("gone", async () => {
