@@ -293,7 +293,9 @@ export class ClusterLink {
 			this.#failed = failure
 			this.#rejectReady(failure)
 			logError("The WebSocket cluster backend could not start; this instance runs alone.", failure)
-			this.#reportDown(failure)
+			if (this.#stopped || this.#downReported) return
+			this.#downReported = true
+			this.#host.down(failure)
 		})
 	}
 
@@ -400,7 +402,7 @@ export class ClusterLink {
 		if (this.#downReported || this.#stopped) return
 		this.#downReported = true
 		logWarning(
-			`Redis (WebSocket cluster) is not reachable${error ? `: ${error.message}` : ""}. This instance serves its own connections alone and keeps reconnecting.`,
+			`Redis (WebSocket cluster) is not reachable${error ? ` (${error.message.replace(/\.$/, "")})` : ""}. This instance serves its own connections alone and keeps reconnecting.`,
 		)
 		this.#host.down(error)
 	}
