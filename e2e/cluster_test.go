@@ -33,7 +33,9 @@ const redisReadyTimeout = 20 * time.Second
 // the same port: cluster:up and cross-instance delivery again (redis-up);
 // the rate limit across instances, 429 with Retry-After (rate);
 // one instance killed with SIGKILL: it drops out of the others' statistics
-// when its heartbeat expires (gone).
+// when its heartbeat expires (gone); an instance started while its Redis is
+// down serves alone with cluster:down (unreachable) and joins with cluster:up
+// once that Redis starts (late-redis).
 //
 // Redis that cannot be installed fails the test: it is never skipped.
 func runConnmgrCluster(t *testing.T, r connmgrRun) {
@@ -56,42 +58,45 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 		t.Fatal(err)
 	}
 	redisStarts := 0
-	startRedis := func() *server {
+	startRedis := func(port int) *server {
 		t.Helper()
 		redisStarts++
 		logPath := filepath.Join(r.work, fmt.Sprintf("redis-%d.log", redisStarts))
 		srv, err := startServer(redisDir, os.Environ(), logPath, redisBin,
-			"--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--daemonize", "no", "--dir", redisDir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(srv.stop)
-		if err := waitRedis(srv, redisPort, redisReadyTimeout); err != nil {
+		if err := waitRedis(srv, port, redisReadyTimeout); err != nil {
 			t.Fatalf("redis-server not ready: %v\n%s", err, tailFile(logPath, 30))
 		}
 		return srv
 	}
-	redis := startRedis()
+	redis := startRedis(redisPort)
 	t.Logf("redis-server (%s) on 127.0.0.1:%d", redisBin, redisPort)
 
 	entry, err := findServerEntry(filepath.Join(r.app, r.outDirs["standalone"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	connections, err := json.Marshal(map[string]any{
-		// Counted across the instances; the scenarios open connections to fit.
-		"rateLimitMaxConnections": 9,
-		"rateLimitWindow":         60_000,
-		"cluster": map[string]any{
-			"redis":             fmt.Sprintf("redis://127.0.0.1:%d", redisPort),
-			"channel":           fmt.Sprintf("zastro-e2e-%d", os.Getpid()),
-			"heartbeatInterval": 200,
-			"heartbeatTimeout":  1000,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
+	options := func(port int) string {
+		connections, err := json.Marshal(map[string]any{
+			// Counted across the instances; the scenarios open connections to fit.
+			"rateLimitMaxConnections": 9,
+			"rateLimitWindow":         60_000,
+			"cluster": map[string]any{
+				"redis":             fmt.Sprintf("redis://127.0.0.1:%d", port),
+				"channel":           fmt.Sprintf("zastro-e2e-%d", os.Getpid()),
+				"heartbeatInterval": 200,
+				"heartbeatTimeout":  1000,
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(connections)
 	}
 	type instance struct {
 		srv     *server
@@ -99,19 +104,25 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 		logPath string
 	}
 	var instances []instance
-	for i := range 3 {
+	startInstance := func(redisPort int) instance {
+		t.Helper()
 		port, err := freePort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_MODE=standalone", "ZASTRO_CONNECTIONS="+string(connections))
-		logPath := filepath.Join(r.work, fmt.Sprintf("cluster-%d.log", i))
+		env := append(slices.Clone(r.env), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "ZASTRO_MODE=standalone", "ZASTRO_CONNECTIONS="+options(redisPort))
+		logPath := filepath.Join(r.work, fmt.Sprintf("cluster-%d.log", len(instances)))
 		srv, err := startServer(r.app, env, logPath, r.nodeBin, "--import", "./connections.mjs", entry)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(srv.stop)
-		instances = append(instances, instance{srv: srv, base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: logPath})
+		in := instance{srv: srv, base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: logPath}
+		instances = append(instances, in)
+		return in
+	}
+	for range 3 {
+		startInstance(redisPort)
 	}
 	for i, in := range instances {
 		if err := in.srv.waitReady(in.base+"/", readyTimeout); err != nil {
@@ -154,7 +165,7 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 	run("redis-down", instances)
 
 	// And comes back, empty, on the same port.
-	startRedis()
+	startRedis(redisPort)
 	run("redis-up", instances)
 	run("rate", instances)
 
@@ -167,6 +178,20 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 		t.Fatal("the killed instance did not exit")
 	}
 	run("gone", instances[:2], "ZASTRO_GONE_PID="+strconv.Itoa(gone.srv.cmd.Process.Pid))
+
+	// An instance whose Redis is not there at start serves alone, then joins
+	// when that Redis starts.
+	latePort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := startInstance(latePort)
+	if err := late.srv.waitReady(late.base+"/", readyTimeout); err != nil {
+		t.Fatalf("the instance without Redis did not serve: %v\n%s", err, tailFile(late.logPath, 60))
+	}
+	run("unreachable", []instance{late})
+	startRedis(latePort)
+	run("late-redis", []instance{late})
 }
 
 // waitRedis polls redis-server with PING until it answers +PONG, the process

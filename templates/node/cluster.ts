@@ -267,6 +267,8 @@ export class ClusterLink {
 	#downReported = false
 	#stopped = false
 	#heartbeat: NodeJS.Timeout | undefined
+	/** An early heartbeat after the connection count changed. */
+	#soon: NodeJS.Timeout | undefined
 	#lastError: Error | undefined
 	/** Addresses whose count in Redis may be wrong (written while Redis was away). */
 	readonly #dirty = new Set<string>()
@@ -505,8 +507,18 @@ export class ClusterLink {
 		else this.#pending.delete(ip)
 	}
 
+	/** The connection count changed: the heartbeat goes out shortly, not only at the next interval. */
+	touched(): void {
+		if (this.#soon !== undefined || !this.#up) return
+		this.#soon = setTimeout(() => {
+			this.#soon = undefined
+			void this.#beat()
+		}, Math.min(100, this.options.heartbeatInterval)).unref()
+	}
+
 	/** The number of connections from `ip` on this instance changed: write it. */
 	changed(ip: string): void {
+		this.touched()
 		if (!this.#up) {
 			this.#dirty.add(ip)
 			return
@@ -621,6 +633,7 @@ export class ClusterLink {
 		this.#stopped = true
 		this.#up = false
 		clearInterval(this.#heartbeat)
+		clearTimeout(this.#soon)
 		const pub = this.#pub
 		const sub = this.#sub
 		if (wasUp && pub !== undefined) {

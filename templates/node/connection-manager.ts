@@ -706,6 +706,7 @@ export class ConnectionManager extends EventEmitter {
 		this.#connections.set(connection.id, connection)
 		this.#perIP.set(client.ip, (this.#perIP.get(client.ip) ?? 0) + 1)
 		cluster.settled(client.ip)
+		cluster.touched()
 		let settled = false
 		return {
 			ok: true,

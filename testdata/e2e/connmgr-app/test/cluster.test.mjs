@@ -287,6 +287,28 @@ scenario("rate", async () => {
   assert.equal(v.local.rejected.rateLimit, 1);
 });
 
+scenario("unreachable", async () => {
+  // An instance whose Redis does not answer at start: it serves anyway,
+  // reports cluster:down and delivers locally.
+  const v = await viewUntil(0, (v) => v.events.includes("down"), "cluster:down at start", RECONNECT_MS);
+  assert.equal(v.cluster.connected, false);
+  assert.deepEqual(v.events, ["down"]);
+  const a = await open(0, "early");
+  try {
+    assert.deepEqual(await command(0, { action: "broadcast", message: "without Redis" }), { sent: 1 });
+    assert.equal(await a.ws.next("local delivery without Redis from the start"), "without Redis");
+  } finally {
+    await closeAll([a.ws]);
+  }
+});
+
+scenario("late-redis", async () => {
+  // Its Redis started later: the instance joins by itself.
+  const v = await viewUntil(0, (v) => v.events.at(-1) === "up" && v.cluster.connected, "cluster:up once Redis answers", RECONNECT_MS);
+  assert.deepEqual(v.events, ["down", "up"]);
+  await viewUntil(0, (v) => v.cluster.instancesAlive === 1 && v.cluster.instances[0].self, "its own heartbeat in Redis");
+});
+
 scenario("gone", async () => {
   // The Go test killed one instance (SIGKILL): its heartbeat expires and it
   // drops out of the statistics of the others.
