@@ -425,6 +425,7 @@ export class ClusterLink {
 	}
 
 	#receive(text: string): void {
+		if (this.#stopped) return
 		let message: ClusterMessage
 		try {
 			message = JSON.parse(text) as ClusterMessage
