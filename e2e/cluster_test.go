@@ -84,7 +84,7 @@ func runConnmgrCluster(t *testing.T, r connmgrRun) {
 	options := func(port int) string {
 		connections, err := json.Marshal(map[string]any{
 			// Counted across the instances; the scenarios open connections to fit.
-			"rateLimitMaxConnections": 9,
+			"rateLimitMaxConnections": 12,
 			"rateLimitWindow":         60_000,
 			"cluster": map[string]any{
 				"redis":             fmt.Sprintf("redis://127.0.0.1:%d", port),
