@@ -225,14 +225,15 @@ func Assemble(ctx context.Context, opts Options) Result {
 		}
 	}
 	pj, err := packageJSON(pkg, pkgInfo{
-		Upstream:     ad.Package,
-		Name:         recipe.NewPackage,
-		Version:      res.Version,
-		Prov:         prov,
-		Workspace:    snap.Workspace,
-		RuntimeDeps:  templates.Dependencies(ad.Name),
-		ExtraExports: exports,
-		RootFiles:    rootTypes,
+		Upstream:      ad.Package,
+		Name:          recipe.NewPackage,
+		Version:       res.Version,
+		Prov:          prov,
+		Workspace:     snap.Workspace,
+		RuntimeDeps:   templates.Dependencies(ad.Name),
+		OptionalPeers: templates.OptionalPeers(ad.Name),
+		ExtraExports:  exports,
+		RootFiles:     rootTypes,
 	})
 	if err != nil {
 		return fail("%s@%s: %v", ad.Package, prov.Version, err)

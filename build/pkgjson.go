@@ -79,6 +79,24 @@ func packageJSON(src []byte, p pkgInfo) ([]byte, error) {
 			}
 		}
 	}
+	if len(p.OptionalPeers) > 0 {
+		peers := o.Object("peerDependencies")
+		if peers == nil {
+			peers = newObject()
+			o.Set("peerDependencies", peers)
+		}
+		meta := o.Object("peerDependenciesMeta")
+		if meta == nil {
+			meta = newObject()
+			o.Set("peerDependenciesMeta", meta)
+		}
+		for _, k := range sortedKeys(p.OptionalPeers) {
+			peers.Set(k, p.OptionalPeers[k])
+			optional := newObject()
+			optional.Set("optional", true)
+			meta.Set(k, optional)
+		}
+	}
 	for _, k := range []string{"scripts", "devDependencies", "publishConfig"} {
 		o.Delete(k)
 	}
@@ -126,14 +144,17 @@ func resolveWorkspace(spec, version string) string {
 }
 
 type pkgInfo struct {
-	Upstream     string
-	Name         string
-	Version      string
-	Prov         upstream.Provenance
-	Workspace    map[string]string
-	RuntimeDeps  map[string]string
-	ExtraExports []templates.Export // runtime subpaths ("./stats"), each with types and default conditions
-	RootFiles    []string           // files kept beside dist/ (upstream's root declarations)
+	Upstream    string
+	Name        string
+	Version     string
+	Prov        upstream.Provenance
+	Workspace   map[string]string
+	RuntimeDeps map[string]string
+	// OptionalPeers: packages the runtime imports only when an option asks
+	// for them (peerDependencies with peerDependenciesMeta optional).
+	OptionalPeers map[string]string
+	ExtraExports  []templates.Export // runtime subpaths ("./stats"), each with types and default conditions
+	RootFiles     []string           // files kept beside dist/ (upstream's root declarations)
 }
 
 func sortedStrings(in []string) []string {

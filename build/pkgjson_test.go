@@ -53,3 +53,38 @@ func TestPackageJSONExtraExports(t *testing.T) {
 		t.Errorf("the runtime's subpaths do not follow upstream's exports:\n%s", out)
 	}
 }
+
+// TestPackageJSONOptionalPeers checks that the runtime's optional packages
+// become peer dependencies marked optional, beside upstream's own peers.
+func TestPackageJSONOptionalPeers(t *testing.T) {
+	src := []byte(`{"name": "@astrojs/node", "version": "1.0.0", "exports": {".": "./dist/index.js"}, "peerDependencies": {"astro": "^5.0.0"}}`)
+	out, err := packageJSON(src, pkgInfo{
+		Upstream:      "@astrojs/node",
+		Name:          "zastro-websockets-node",
+		Version:       "1.0.0-node.1.0.0",
+		OptionalPeers: templates.OptionalPeers("node"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pj struct {
+		Dependencies         map[string]string          `json:"dependencies"`
+		PeerDependencies     map[string]string          `json:"peerDependencies"`
+		PeerDependenciesMeta map[string]map[string]bool `json:"peerDependenciesMeta"`
+	}
+	if err := json.Unmarshal(out, &pj); err != nil {
+		t.Fatal(err)
+	}
+	if pj.PeerDependencies["astro"] != "^5.0.0" {
+		t.Errorf("upstream's peer astro = %q, want it kept", pj.PeerDependencies["astro"])
+	}
+	if pj.PeerDependencies["ioredis"] == "" || !pj.PeerDependenciesMeta["ioredis"]["optional"] {
+		t.Errorf("ioredis is not an optional peer dependency:\n%s", out)
+	}
+	if _, ok := pj.Dependencies["ioredis"]; ok {
+		t.Errorf("ioredis must not be a dependency:\n%s", out)
+	}
+	if pj.PeerDependenciesMeta["astro"] != nil {
+		t.Errorf("astro became optional:\n%s", out)
+	}
+}

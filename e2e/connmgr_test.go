@@ -132,6 +132,10 @@ func TestNodeConnectionManagerE2E(t *testing.T) {
 			runConnmgrHost(t, host, connmgrRun{app: app, work: work, env: env, nodeBin: nodeBin, repo: repo, suite: suite, index: i, outDirs: outDirs})
 		})
 	}
+	// Several instances of the same build joined through a real redis-server (cluster_test.go).
+	t.Run("cluster", func(t *testing.T) {
+		runConnmgrCluster(t, connmgrRun{app: app, work: work, env: env, nodeBin: nodeBin, repo: repo, outDirs: outDirs})
+	})
 }
 
 type connmgrRun struct {

@@ -6,6 +6,7 @@
 //	files, err := templates.Files("node")   // "zastro/node/upgrade.ts" -> source
 //	types, err := templates.Types("node")   // "zastro/node/env.d.ts" -> declarations
 //	deps := templates.Dependencies("node")  // {"ws": "^8.18.0"}
+//	peers := templates.OptionalPeers("node") // {"ioredis": "^5.4.0 || ^6.0.0"}
 //	exports := templates.Exports("node")    // "./stats" -> dist/zastro/node/stats.{js,d.ts}
 //
 // Paths are relative to the generated package's source root: compiled per
@@ -53,6 +54,26 @@ var dependencies = map[string]map[string]string{
 	"node": {"ws": "^8.18.0"},
 	// Only `astro dev` (Node) loads ws; the worker never imports it.
 	"cloudflare": {"ws": "^8.18.0"},
+}
+
+// optionalPeers lists, per adapter, the packages the runtime loads only when
+// an option asks for them: the generated package.json declares them as
+// optional peer dependencies (peerDependenciesMeta), so npm installs them
+// only when the application does.
+var optionalPeers = map[string]map[string]string{
+	// ioredis: the connection manager's cluster backend (node/cluster.ts),
+	// imported dynamically when getConnectionManager({ cluster }) is used.
+	"node": {"ioredis": "^5.4.0 || ^6.0.0"},
+}
+
+// OptionalPeers returns the optional peer dependencies (name to semver
+// range) of an adapter's runtime.
+func OptionalPeers(adapter string) map[string]string {
+	peers := make(map[string]string, len(optionalPeers[adapter]))
+	for name, version := range optionalPeers[adapter] {
+		peers[name] = version
+	}
+	return peers
 }
 
 // subpaths lists, per adapter, the runtime modules that users import through

@@ -3,6 +3,7 @@
 import type { ServerWebSocket } from "../shared/server-websocket.js"
 import type {
 	BroadcastData,
+	ClusterStats,
 	BroadcastOptions,
 	ConnectionCriteria,
 	ConnectionManagerConfig,
@@ -81,9 +82,14 @@ export declare class ConnectionManager {
 		retryAfter?: number
 	}
 
-	/** Sends `data` to every open connection (or those `options` select); returns how many got it. */
+	/**
+	 * Sends `data` to every open connection (or those `options` select);
+	 * returns how many of this instance's connections got it. With the
+	 * `cluster` option, every other instance sends it to its own matching
+	 * connections too.
+	 */
 	broadcast(data: BroadcastData, options?: BroadcastOptions): number
-	/** Sends `data` to the open connections with `tag`; returns how many got it. */
+	/** Sends `data` to the open connections with `tag` (on every instance with `cluster`); returns how many here got it. */
 	broadcastToTag(tag: string, data: BroadcastData, options?: Omit<BroadcastOptions, "tag" | "tags">): number
 
 	/**
@@ -91,7 +97,12 @@ export declare class ConnectionManager {
 	 * codes a server may send are accepted). False when it is not open.
 	 */
 	closeConnection(id: string, code?: number, reason?: string): boolean
-	/** Closes the open connections that match every given condition; returns how many. */
+	/**
+	 * Closes the open connections that match every given condition; returns
+	 * how many here. With the `cluster` option, every instance closes its
+	 * matching connections, unless `criteria.filter` is given (a function
+	 * stays in this instance).
+	 */
 	closeConnections(criteria?: ConnectionCriteria, code?: number, reason?: string): number
 	/** Forgets connections whose socket closed unnoticed; returns how many (normally 0). */
 	cleanupStaleConnections(): number
@@ -111,6 +122,15 @@ export declare class ConnectionManager {
 	getConnectionStats(): ConnectionStats
 	/** The route's sockets of the open connections. */
 	getActiveConnections(): Set<ServerWebSocket>
+
+	/** Live instances and their connections, from Redis (the `cluster` option). */
+	getClusterStats(): Promise<ClusterStats>
+	/**
+	 * Resolves once the cluster backend reached Redis; rejects without the
+	 * `cluster` option, when the backend cannot start (ioredis missing) or
+	 * after `timeout` ms (default 10000).
+	 */
+	clusterReady(timeout?: number): Promise<void>
 
 	/**
 	 * Refuses new handshakes (503), closes every connection with `closeCode`

@@ -9,10 +9,12 @@ import type { IncomingMessage } from "node:http"
 import type { WebSocket } from "ws"
 import { logError, logWarning } from "../shared/log.js"
 import type { ServerWebSocket } from "../shared/server-websocket.js"
+import { ClusterLink, type ClusterMessage, type ResolvedClusterOptions, resolveClusterOptions, sameCluster } from "./cluster.js"
 import { type ClientInfo, Connection } from "./connection.js"
 import type {
 	BroadcastData,
 	BroadcastOptions,
+	ClusterStats,
 	ConnectionCriteria,
 	ConnectionManagerConfig,
 	ConnectionManagerConfigUpdate,
@@ -61,10 +63,11 @@ const DEFAULTS: ResolvedConnectionManagerConfig = {
 	shutdownTimeout: 10_000,
 	trustProxy: false,
 	customCleanupPolicy: undefined,
+	cluster: undefined,
 }
 
 type Check = "limit" | "window" | "interval" | "duration" | "boolean"
-const CHECKS: Record<Exclude<keyof ConnectionManagerConfig, "customCleanupPolicy">, Check> = {
+const CHECKS: Record<Exclude<keyof ConnectionManagerConfig, "customCleanupPolicy" | "cluster">, Check> = {
 	maxConnections: "limit",
 	maxConnectionsPerIP: "limit",
 	rateLimitMaxConnections: "limit",
@@ -142,6 +145,13 @@ export class ConnectionManager extends EventEmitter {
 	#drained: (() => void) | undefined
 	readonly #signalHandlers = new Map<NodeJS.Signals, () => void>()
 	#signalled = false
+	/** The cluster backend (cluster.ts), while the `cluster` option is set. */
+	#cluster: ClusterLink | undefined
+	#clusterOptions: ResolvedClusterOptions | undefined
+	/** Set while a message of another instance runs: nothing is published back. */
+	#relaying = false
+	/** Whether the failure of a cluster-wide admission was reported in this outage. */
+	#admitFallbackReported = false
 
 	/** Not constructible: `getConnectionManager()` returns the process's manager. */
 	constructor(key?: symbol) {
@@ -190,7 +200,9 @@ export class ConnectionManager extends EventEmitter {
 		const raw: Record<string, unknown> = { ...this.#raw }
 		for (const [key, value] of Object.entries(options)) {
 			if (value === undefined) continue
-			if (key === "customCleanupPolicy") {
+			if (key === "cluster") {
+				if (value !== null) resolveClusterOptions(source, value)
+			} else if (key === "customCleanupPolicy") {
 				if (value !== null && typeof value !== "function") {
 					throw new TypeError(`${source}: customCleanupPolicy must be a function, got ${typeof value}.`)
 				}
@@ -205,6 +217,7 @@ export class ConnectionManager extends EventEmitter {
 		}
 		this.#raw = raw as ConnectionManagerConfig
 		this.#config = resolveConfig(this.#raw)
+		this.#clusterOptions = this.#raw.cluster ? resolveClusterOptions(source, this.#raw.cluster) : undefined
 	}
 
 	/**
@@ -228,6 +241,7 @@ export class ConnectionManager extends EventEmitter {
 			this.#healthTimer = healthEvery > 0 ? setInterval(() => this.#monitorHealth(), healthEvery).unref() : undefined
 			this.#healthEvery = healthEvery
 		}
+		if (this.#cluster !== undefined || this.#clusterOptions !== undefined) this.#syncCluster(running)
 	}
 
 	// ------------------------------------------------------------ admission (runtime)
@@ -344,6 +358,7 @@ export class ConnectionManager extends EventEmitter {
 		const count = (this.#perIP.get(connection.ip) ?? 1) - 1
 		if (count > 0) this.#perIP.set(connection.ip, count)
 		else this.#perIP.delete(connection.ip)
+		if (this.#cluster !== undefined) this.#cluster.changed(connection.ip)
 		return true
 	}
 
@@ -446,6 +461,7 @@ export class ConnectionManager extends EventEmitter {
 				logError(`Broadcasting to connection ${connection.id} failed.`, error)
 			}
 		}
+		if (this.#cluster !== undefined && !this.#relaying) this.#publishBroadcast(this.#cluster, data, options)
 		return sent
 	}
 
@@ -466,6 +482,11 @@ export class ConnectionManager extends EventEmitter {
 		let closed = 0
 		for (const connection of this.#openConnections()) {
 			if (matchesCriteria(connection, criteria) && connection.close(code, reason, "manual")) closed++
+		}
+		if (this.#cluster !== undefined && !this.#relaying && criteria.filter === undefined) {
+			const { filter: _, ...rest } = criteria
+			const serializable = { ...rest, tags: rest.tags && [...rest.tags], ids: rest.ids && [...rest.ids] }
+			this.#cluster.publish(this.#cluster.closeMessage(serializable, code, reason))
 		}
 		return closed
 	}
@@ -621,6 +642,216 @@ export class ConnectionManager extends EventEmitter {
 		return new Set(this.#openConnections().map((connection) => connection.socket))
 	}
 
+	// ------------------------------------------------------------ cluster
+
+	/** Whether the `cluster` option is set: handshakes then go through `admitClustered()`. */
+	get clustered(): boolean {
+		return this.#cluster !== undefined
+	}
+
+	/**
+	 * Judges a handshake against the cluster-wide limits (per-IP connections
+	 * and the rate limit counted in Redis); `maxConnections` stays per
+	 * instance. While Redis is away, or when it does not answer within
+	 * `cluster.timeout`, the instance's own counts decide, as `admit()` does.
+	 */
+	async admitClustered(req: IncomingMessage): Promise<AdmissionResult> {
+		const cluster = this.#cluster
+		if (cluster === undefined || !cluster.up) return this.admit(req)
+		const config = this.#config
+		const client = clientOf(req, config.trustProxy)
+		if (this.#shutdown) return this.#refuse(client, "shutdown", 503, "The server is shutting down.")
+		if (config.enablePooling && this.#connections.size >= config.maxConnections) {
+			return this.#refuse(client, "maxConnections", 503, "Too many WebSocket connections; retry later.")
+		}
+		const limitRate = config.enableRateLimit && Number.isFinite(config.rateLimitMaxConnections)
+		const limitIP = config.enablePooling && Number.isFinite(config.maxConnectionsPerIP)
+		const connection = new Connection(client, this.#routeKey(client.route))
+		let verdict: Awaited<ReturnType<ClusterLink["admit"]>>
+		try {
+			verdict = await cluster.admit(
+				client.ip,
+				connection.id,
+				limitRate ? config.rateLimitMaxConnections : Infinity,
+				config.rateLimitWindow,
+				limitIP ? config.maxConnectionsPerIP : Infinity,
+			)
+		} catch (error) {
+			cluster.settled(client.ip)
+			if (!this.#admitFallbackReported) {
+				this.#admitFallbackReported = true
+				logWarning(`The cluster-wide connection limits could not be checked (${(error as Error)?.message}); this instance's own counts decide meanwhile.`)
+			}
+			return this.admit(req)
+		}
+		this.#admitFallbackReported = false
+		if (verdict.outcome === 1) {
+			cluster.settled(client.ip)
+			const retryAfter = Math.max(1, Math.ceil(verdict.wait / 1000))
+			return this.#refuseClustered(client, "rateLimit", 429, "Too many WebSocket connections from this address; retry later.", verdict.count, retryAfter)
+		}
+		if (verdict.outcome === 2) {
+			cluster.settled(client.ip)
+			return this.#refuseClustered(client, "maxConnectionsPerIP", 503, "Too many WebSocket connections from this address.", verdict.count)
+		}
+		// Other handshakes may have been let through while Redis answered.
+		if (this.#shutdown || (config.enablePooling && this.#connections.size >= config.maxConnections)) {
+			cluster.settled(client.ip)
+			cluster.changed(client.ip)
+			return this.#shutdown
+				? this.#refuse(client, "shutdown", 503, "The server is shutting down.")
+				: this.#refuse(client, "maxConnections", 503, "Too many WebSocket connections; retry later.")
+		}
+		if (limitRate) this.#attempts.record(client.ip, Date.now(), config.rateLimitMaxConnections)
+		this.#connections.set(connection.id, connection)
+		this.#perIP.set(client.ip, (this.#perIP.get(client.ip) ?? 0) + 1)
+		cluster.settled(client.ip)
+		cluster.touched()
+		let settled = false
+		return {
+			ok: true,
+			admission: {
+				bind: (socket) => {
+					connection.bind(socket as ServerWebSocket)
+					this.#bySocket.set(socket, connection)
+				},
+				open: (ws) => {
+					settled = true
+					return this.#opened(connection, ws)
+				},
+				release: () => {
+					if (settled) return
+					settled = true
+					this.#forget(connection)
+				},
+			},
+		}
+	}
+
+	#refuseClustered(
+		client: ClientInfo,
+		reason: "rateLimit" | "maxConnectionsPerIP",
+		status: 503 | 429,
+		message: string,
+		count: number,
+		retryAfter?: number,
+	): AdmissionResult {
+		this.#rejected[reason]++
+		const rejected: RejectedConnection = { ...client, reason, status, retryAfter }
+		if (reason === "rateLimit") this.#emit("ratelimit:exceeded", client.ip, count, rejected)
+		else this.#emit("pool:full", rejected)
+		const headers: Record<string, string> = retryAfter === undefined ? {} : { "Retry-After": String(retryAfter) }
+		return { ok: false, status, message, headers }
+	}
+
+	/**
+	 * Resolves once the cluster backend is connected to Redis (at once when it
+	 * is); rejects when no `cluster` option is set, when the backend cannot
+	 * start (the Redis client library is missing), or after `timeout` ms.
+	 */
+	clusterReady(timeout = 10_000): Promise<void> {
+		const cluster = this.#cluster
+		if (cluster === undefined) {
+			return Promise.reject(new Error("clusterReady(): the connection manager has no cluster option (getConnectionManager({ cluster: { redis } }))."))
+		}
+		if (cluster.up) return Promise.resolve()
+		return new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`clusterReady(): Redis was not reachable within ${timeout} ms.`)), timeout)
+			timer.unref()
+			cluster.ready().then(
+				() => {
+					clearTimeout(timer)
+					resolve()
+				},
+				(error: unknown) => {
+					clearTimeout(timer)
+					reject(error)
+				},
+			)
+		})
+	}
+
+	/**
+	 * The cluster as the heartbeats in Redis show it: live instances with
+	 * their open connections, and the total. Without the `cluster` option, or
+	 * while Redis is away, only this instance is seen (`connected: false`).
+	 */
+	async getClusterStats(): Promise<ClusterStats> {
+		const cluster = this.#cluster
+		if (cluster === undefined) {
+			return {
+				enabled: false,
+				connected: false,
+				instanceId: undefined,
+				instances: [],
+				instancesAlive: 0,
+				totalConnections: this.#open,
+				droppedMessages: 0,
+			}
+		}
+		return cluster.stats()
+	}
+
+	/** Starts, replaces or stops the cluster backend to fit the options. */
+	#syncCluster(running: boolean): void {
+		if (this.#shutdown) return // the drain stops it
+		const wanted = running ? this.#clusterOptions : undefined
+		const current = this.#cluster
+		if (current !== undefined && wanted !== undefined && sameCluster(current.options, wanted)) return
+		if (current !== undefined) {
+			this.#cluster = undefined
+			void current.stop()
+		}
+		if (wanted === undefined) return
+		this.#cluster = this.#startCluster(wanted)
+	}
+
+	#startCluster(options: ResolvedClusterOptions): ClusterLink {
+		const link = new ClusterLink(options, {
+			openConnections: () => this.#open,
+			connectionsFrom: (ip) => this.#perIP.get(ip) ?? 0,
+			addresses: () => this.#perIP.keys(),
+			deliver: (message) => this.#deliver(message),
+			up: (instanceId) => {
+				if (this.#cluster === link) this.#emit("cluster:up", instanceId)
+			},
+			down: (error) => {
+				if (this.#cluster === link) this.#emit("cluster:down", error)
+			},
+		})
+		return link
+	}
+
+	/** Runs another instance's broadcast or close on this instance's connections. */
+	#deliver(message: ClusterMessage): void {
+		this.#relaying = true
+		try {
+			if (message.kind === "broadcast") {
+				const data = message.binary ? new Uint8Array(Buffer.from(message.data, "base64")) : message.data
+				this.broadcast(data, { tag: message.tag, tags: message.tags, route: message.route, except: message.except })
+			} else if (message.kind === "close") {
+				this.closeConnections(message.criteria, message.code, message.reason)
+			}
+		} finally {
+			this.#relaying = false
+		}
+	}
+
+	#publishBroadcast(cluster: ClusterLink, data: BroadcastData, options: BroadcastOptions): void {
+		const except = options.except === undefined || typeof options.except === "string" ? options.except : this.#bySocket.get(options.except)?.id
+		const publish = (payload: string | Uint8Array) =>
+			cluster.publish(cluster.broadcastMessage(payload, { tag: options.tag, tags: options.tags, route: options.route, except }))
+		if (typeof data === "string") return publish(data)
+		if (data instanceof ArrayBuffer) return publish(new Uint8Array(data))
+		if (ArrayBuffer.isView(data)) return publish(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+		if (typeof Blob !== "undefined" && (data as unknown) instanceof Blob) {
+			;(data as Blob).arrayBuffer().then(
+				(buffer) => publish(new Uint8Array(buffer)),
+				(error: unknown) => logError("Reading a Blob for the other instances failed.", error),
+			)
+		}
+	}
+
 	// ------------------------------------------------------------ shutdown
 
 	/**
@@ -654,6 +885,9 @@ export class ConnectionManager extends EventEmitter {
 		}
 		// Terminated sockets report their close within a few ticks.
 		if (terminated > 0) await this.#allClosed(TERMINATE_GRACE)
+		// The instance leaves the cluster at once rather than by heartbeat expiry.
+		await this.#cluster?.stop()
+		this.#cluster = undefined
 		return { closed: open.length - terminated, terminated }
 	}
 

@@ -104,6 +104,86 @@ export interface ConnectionManagerConfig extends ConnectionLimits {
 	 * and counts as `false`.
 	 */
 	customCleanupPolicy?: (connection: ManagedConnection) => boolean
+	/**
+	 * Joins the instances of the app through Redis: broadcasts and
+	 * `closeConnections()` reach every instance, `maxConnectionsPerIP` and the
+	 * rate limit count across instances, `getClusterStats()` sees them all.
+	 * Needs the `ioredis` package (an optional peer dependency).
+	 */
+	cluster?: ClusterOptions
+}
+
+/**
+ * The part of an ioredis client the cluster backend uses: pass your own
+ * `new Redis(...)` as `cluster.redis` to share its connection settings
+ * (it is duplicated once for the subscription and never closed by the manager).
+ */
+export interface ClusterRedisClient {
+	readonly status: string
+	duplicate(...args: never[]): unknown
+	publish(channel: string, message: string): Promise<unknown>
+}
+
+/** Options of the Redis cluster backend. */
+export interface ClusterOptions {
+	/** A `redis://` or `rediss://` URL, or an ioredis client. */
+	redis: string | ClusterRedisClient
+	/**
+	 * The app's pub/sub channel, also the prefix of its keys: instances with
+	 * the same channel form one cluster.
+	 * @default "zastro-ws"
+	 */
+	channel?: string
+	/**
+	 * Milliseconds between two heartbeats of an instance.
+	 * @default 5000
+	 */
+	heartbeatInterval?: number
+	/**
+	 * Milliseconds after its last heartbeat when an instance that stopped
+	 * answering (crashed, killed) drops out of the statistics and its
+	 * connections stop counting against the per-IP limit.
+	 * @default 3 * heartbeatInterval
+	 */
+	heartbeatTimeout?: number
+	/**
+	 * Milliseconds a handshake waits for Redis to judge the cluster-wide
+	 * limits; later, this instance's own counts decide.
+	 * @default 1000
+	 */
+	timeout?: number
+}
+
+/** One instance of the cluster, from its last heartbeat (this instance: now). */
+export interface ClusterInstanceStats {
+	/** `hostname:pid:random`. */
+	readonly id: string
+	/** Its open WebSocket connections. */
+	readonly connections: number
+	readonly pid: number
+	readonly hostname: string
+	/** Milliseconds since the epoch. */
+	readonly startedAt: number
+	readonly lastHeartbeat: number
+	/** Whether it is the instance that answered. */
+	readonly self: boolean
+}
+
+/** What `getClusterStats()` returns. */
+export interface ClusterStats {
+	/** Whether the `cluster` option is set. */
+	readonly enabled: boolean
+	/** Whether Redis answered: otherwise `instances` holds only this instance. */
+	readonly connected: boolean
+	/** This instance's id, when the cluster option is set. */
+	readonly instanceId: string | undefined
+	/** Live instances (those whose heartbeat has not expired), sorted by id. */
+	readonly instances: ClusterInstanceStats[]
+	readonly instancesAlive: number
+	/** Open connections of all live instances. */
+	readonly totalConnections: number
+	/** Broadcasts and closes that could not reach the other instances because Redis was away. */
+	readonly droppedMessages: number
 }
 
 /** What `updateConfig()` takes: `null` resets a member to its default. */
@@ -114,6 +194,7 @@ export type ConnectionManagerConfigUpdate = {
 /** The manager's options with their defaults applied. */
 export interface ResolvedConnectionManagerConfig extends Required<ConnectionLimits> {
 	customCleanupPolicy: ((connection: ManagedConnection) => boolean) | undefined
+	cluster: ClusterOptions | undefined
 }
 
 export type ConnectionState = "CONNECTING" | "OPEN" | "CLOSING" | "CLOSED"
@@ -296,6 +377,10 @@ export interface ConnectionManagerEventMap {
 	"ratelimit:exceeded": [ip: string, attempts: number, rejected: RejectedConnection]
 	/** A cleanup sweep closed connections (idle or by policy). */
 	"cleanup:completed": [removedCount: number]
+	/** The cluster backend is connected to Redis (at start and after every outage). */
+	"cluster:up": [instanceId: string]
+	/** Redis is not reachable (or the backend cannot start): this instance runs alone and keeps reconnecting. */
+	"cluster:down": [error: Error | undefined]
 }
 
 export type ConnectionManagerEvent = keyof ConnectionManagerEventMap

@@ -6,6 +6,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
+import { logError } from "../shared/log.js"
 import { type Admission, type ConnectionManager, processConnectionManager } from "./connection-manager.js"
 import { classifyUpgrade, Handshake, upgradeOf } from "./handshake.js"
 import { type AdapterOptions, isOriginAllowed, type ResolvedOptions, resolveOptions } from "./options.js"
@@ -77,6 +78,21 @@ export class UpgradeEndpoint {
 			respondRaw(socket, 403, "Origin not allowed")
 			return
 		}
+		if (upgrade.kind === "websocket" && this.#connections.clustered) {
+			// Cluster-wide limits are counted in Redis: the route runs once they answered.
+			this.#connections.admitClustered(req).then(
+				(verdict) => {
+					if (!verdict.ok) return respondRaw(socket, verdict.status, verdict.message, verdict.headers)
+					if (socket.destroyed) return verdict.admission.release()
+					this.#dispatch(req, socket, head, upgrade.protocols, verdict.admission, dispatch)
+				},
+				(error: unknown) => {
+					logError("Admitting a WebSocket handshake failed.", error)
+					respondRaw(socket, 500, "Internal Server Error")
+				},
+			)
+			return
+		}
 		let admission: Admission | undefined
 		if (upgrade.kind === "websocket") {
 			// Limits and the rate limit are checked before any route runs.
@@ -91,6 +107,25 @@ export class UpgradeEndpoint {
 			upgrade.kind === "websocket"
 				? new Handshake(req, socket, head, this.#server, upgrade.protocols, admission)
 				: undefined
+		const sink = new UpgradeSink(req, socket, handshake, this.options.responseTimeout)
+		try {
+			const result = dispatch(req, sink)
+			if (isPromise(result)) result.catch((error: unknown) => sink.fail(error))
+		} catch (error) {
+			sink.fail(error)
+		}
+	}
+
+	/** The rest of handle() for a WebSocket handshake admitted by the cluster backend. */
+	#dispatch(
+		req: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		protocols: string[],
+		admission: Admission,
+		dispatch: (req: IncomingMessage, sink: UpgradeSink) => unknown,
+	): void {
+		const handshake = new Handshake(req, socket, head, this.#server, protocols, admission)
 		const sink = new UpgradeSink(req, socket, handshake, this.options.responseTimeout)
 		try {
 			const result = dispatch(req, sink)
