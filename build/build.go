@@ -142,16 +142,12 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 
 	files := map[string][]byte{}
-	var msgs []transform.Message
-	hasSrc := false
+	srcs := map[string][]byte{}
 	var rootTypes []string
 	for p, b := range tr.Files {
 		switch {
 		case strings.HasPrefix(p, "src/") && isCompiled(p):
-			hasSrc = true
-			js, errs := compileTS(p, b)
-			msgs = append(msgs, errs...)
-			files[jsName(p)] = js
+			srcs[p] = b
 		case strings.HasPrefix(p, "dist/"):
 			files[p] = b
 		case p == "LICENSE" || p == "README.md":
@@ -163,9 +159,14 @@ func Assemble(ctx context.Context, opts Options) Result {
 			rootTypes = append(rootTypes, p)
 		}
 	}
+	hasSrc := len(srcs) > 0
+	js, msgs := compileAll(srcs, false)
 	if len(msgs) > 0 {
 		res.Errors = msgs
 		return res
+	}
+	for p, b := range js {
+		files[jsName(p)] = b
 	}
 	if hasSrc {
 		types := opts.Types
@@ -193,13 +194,16 @@ func Assemble(ctx context.Context, opts Options) Result {
 	if err != nil {
 		return fail("%v", err)
 	}
+	rtSrcs := map[string][]byte{}
 	for p, b := range rt {
-		if !isCompiled(p) {
-			continue
+		if isCompiled(p) {
+			rtSrcs["templates/"+p] = b
 		}
-		js, errs := compileTS("templates/"+p, b)
-		msgs = append(msgs, errs...)
-		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = js
+	}
+	rtJS, msgs := compileAll(rtSrcs, true)
+	for p, b := range rtJS {
+		p = strings.TrimPrefix(p, "templates/")
+		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = b
 	}
 	if len(msgs) > 0 {
 		res.Errors = msgs

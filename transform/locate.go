@@ -259,15 +259,11 @@ func Arguments(call *sitter.Node) []*sitter.Node {
 // The value is the string's content with escapes decoded.
 func StringLiterals(t *Tree, scope *sitter.Node, pred func(value string) bool) []*sitter.Node {
 	var out []*sitter.Node
-	Walk(orRoot(t, scope), func(n *sitter.Node) bool {
-		if n.Type() == "string" || n.Type() == "template_string" {
-			if v, ok := StringValue(t, n); ok && (pred == nil || pred(v)) {
-				out = append(out, n)
-			}
-			return n.Type() == "template_string" // substitutions may hold strings
+	for _, n := range queryNodes(&stringsQuery, orRoot(t, scope)) {
+		if v, ok := StringValue(t, n); ok && (pred == nil || pred(v)) {
+			out = append(out, n)
 		}
-		return true
-	})
+	}
 	return found(t, out)
 }
 

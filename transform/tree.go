@@ -179,13 +179,10 @@ func (t *Tree) markerCounts() map[string]int {
 		return t.markers
 	}
 	t.markers = map[string]int{}
-	Walk(t.Root, func(n *sitter.Node) bool {
-		if n.Type() == "comment" {
-			if name, ok := markerName(t.Text(n)); ok {
-				t.markers[name]++
-			}
+	for _, n := range queryNodes(&commentsQuery, t.Root) {
+		if name, ok := markerName(t.Text(n)); ok {
+			t.markers[name]++
 		}
-		return true
-	})
+	}
 	return t.markers
 }

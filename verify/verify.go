@@ -17,6 +17,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -212,11 +213,15 @@ const stubNS = "zastro-stub"
 // bundle bundles entry with the package's own files; everything else is a stub.
 // It returns the code, the entry's export names and the package files the
 // bundle includes.
+//
+// A stub is a CommonJS module whose exports object is a proxy (see harness):
+// esbuild accepts any named import from CommonJS, so the stubs need no list of
+// the names each module is imported under.
 func bundle(files map[string][]byte, entry string, format api.Format) (string, []string, []string, error) {
 	if _, ok := files[entry]; !ok {
 		return "", nil, nil, fmt.Errorf("%s is missing", entry)
 	}
-	imported := importedNames(files)
+	var mu sync.Mutex // esbuild calls plugins from several goroutines
 	var missing []string
 	plugin := api.Plugin{
 		Name: "zastro-package",
@@ -230,7 +235,9 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 					if _, ok := files[strings.TrimPrefix(p, "/")]; ok {
 						return api.OnResolveResult{Path: p, Namespace: "pkg"}, nil
 					}
+					mu.Lock()
 					missing = append(missing, fmt.Sprintf("%s imports %s: it does not resolve to a file of the package", strings.TrimPrefix(a.Importer, "/"), a.Path))
+					mu.Unlock()
 					return api.OnResolveResult{Path: "missing:" + p, Namespace: stubNS}, nil
 				}
 				return api.OnResolveResult{Path: a.Path, Namespace: stubNS}, nil
@@ -240,11 +247,7 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS, ResolveDir: "/"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: stubNS}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				if strings.HasPrefix(a.Path, "missing:") {
-					s := fmt.Sprintf("globalThis.__stub(%q);", a.Path)
-					return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
-				}
-				s := stubModule(a.Path, imported[a.Path])
+				s := "module.exports = globalThis.__stub(" + quote(a.Path) + ");\n"
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 			})
 		},
@@ -276,6 +279,7 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 		return "", nil, nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
 	}
 	if len(missing) > 0 {
+		sort.Strings(missing)
 		return "", nil, nil, fmt.Errorf("%s", strings.Join(missing, "; "))
 	}
 	exports := metaExports(res.Metafile)
@@ -309,17 +313,26 @@ globalThis.__stub = function (name) {
   if (name.indexOf("missing:") === 0) { __record.unresolved.push("import of " + name.slice(8) + " does not resolve to a file of the package"); }
   return stubValue();
 };
+// A stub: callable, constructible, and every member is a stub. Its prototype
+// is stubProto, so that esbuild's import interop (an object created from the
+// CommonJS exports' prototype, see bundle) answers every imported name with a
+// stub too. stubProto's own prototype is null: prototype walks end.
+function stubGet(k) {
+  if (k === "then") return undefined;
+  if (k === Symbol.toPrimitive) return function () { return ""; };
+  if (k === Symbol.iterator) return undefined;
+  return stubValue();
+}
+var stubProto = new Proxy(Object.create(null), { get: function (t, k) { return stubGet(k); } });
 function stubValue() {
   var base = function () {};
   base.prototype = {};
   return new Proxy(base, {
     get: function (t, k) {
       if (k === "prototype") return t.prototype;
-      if (k === "then") return undefined;
-      if (k === Symbol.toPrimitive) return function () { return ""; };
-      if (k === Symbol.iterator) return undefined;
-      return stubValue();
+      return stubGet(k);
     },
+    getPrototypeOf: function () { return stubProto; },
     apply: function () { return stubValue(); },
     construct: function () { return stubValue(); }
   });
@@ -359,13 +372,52 @@ const drive = `
 })
 `
 
+// The fixed scripts are compiled once per process and run in a fresh runtime
+// for every check (a *goja.Program is safe to share between runtimes).
+var (
+	compileOnce            sync.Once
+	harnessProg, driveProg *goja.Program
+	compileErr             error
+	optionsProgs           sync.Map // options expression -> *goja.Program
+)
+
+func programs() (*goja.Program, *goja.Program, error) {
+	compileOnce.Do(func() {
+		if harnessProg, compileErr = goja.Compile("harness.js", harness, false); compileErr != nil {
+			return
+		}
+		driveProg, compileErr = goja.Compile("drive.js", drive, false)
+	})
+	return harnessProg, driveProg, compileErr
+}
+
+func optionsProgram(options string) (*goja.Program, error) {
+	if p, ok := optionsProgs.Load(options); ok {
+		return p.(*goja.Program), nil
+	}
+	p, err := goja.Compile("options.js", "("+options+")", false)
+	if err != nil {
+		return nil, err
+	}
+	optionsProgs.Store(options, p)
+	return p, nil
+}
+
 // run evaluates the bundled integration and drives its hooks.
 func run(code, options string) (outcome, error) {
 	var out outcome
+	harnessP, driveP, err := programs()
+	if err != nil {
+		return out, fmt.Errorf("internal: %v", err)
+	}
+	optsP, err := optionsProgram(options)
+	if err != nil {
+		return out, fmt.Errorf("options %s: %v", options, err)
+	}
 	vm := goja.New()
 	timer := time.AfterFunc(5*time.Second, func() { vm.Interrupt("timeout: the integration did not return within 5 s") })
 	defer timer.Stop()
-	if _, err := vm.RunString(harness); err != nil {
+	if _, err := vm.RunProgram(harnessP); err != nil {
 		return out, err
 	}
 	modObj := vm.NewObject()
@@ -376,7 +428,7 @@ func run(code, options string) (outcome, error) {
 	if _, err := vm.RunString(code); err != nil {
 		return out, fmt.Errorf("evaluating the integration: %v", err)
 	}
-	fn, err := vm.RunString(drive)
+	fn, err := vm.RunProgram(driveP)
 	if err != nil {
 		return out, err
 	}
@@ -384,7 +436,7 @@ func run(code, options string) (outcome, error) {
 	if !ok {
 		return out, fmt.Errorf("internal: driver is not a function")
 	}
-	opts, err := vm.RunString("(" + options + ")")
+	opts, err := vm.RunProgram(optsP)
 	if err != nil {
 		return out, fmt.Errorf("options %s: %v", options, err)
 	}
@@ -397,6 +449,12 @@ func run(code, options string) (outcome, error) {
 	}
 	sort.Strings(out.Hooks)
 	return out, nil
+}
+
+// quote writes s as a JavaScript string literal.
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
 }
 
 func contains(list []string, s string) bool {
