@@ -9,29 +9,21 @@ import (
 )
 
 // RunEach runs several builds at once (one per adapter, say) and returns
-// their results in the order of opts. Loading the upstream sources (and the
-// type declarations of git builds) happens one at a time, since sources may
-// share a cache folder or a clone; the rest of each build (recipe, compile,
-// contract check, write) runs in parallel. Progress lines are written whole.
+// their results in the order of opts. Git sources load one at a time, since
+// they may share a clone in the cache; npm sources (whose cache files are
+// named by content and written atomically) and the rest of each build
+// (recipe, compile, contract check, write) run in parallel. Progress lines
+// are written whole.
 func RunEach(ctx context.Context, opts []Options) []Result {
-	var load, out sync.Mutex
+	var gitLoad, out sync.Mutex
 	opts = append([]Options(nil), opts...)
 	for i := range opts {
 		o := &opts[i]
 		if o.Progress != nil {
 			o.Progress = &LockedWriter{W: o.Progress, mu: &out}
 		}
-		if o.Source != nil {
-			o.Source = serialSource{o.Source, &load}
-		}
-		if o.Types == nil {
-			o.Types = npmTypes(o.NpmCache, o.Progress)
-		}
-		types := o.Types
-		o.Types = func(ctx context.Context, a upstream.Adapter, version string) (*upstream.Snapshot, error) {
-			load.Lock()
-			defer load.Unlock()
-			return types(ctx, a, version)
+		if g, ok := o.Source.(*upstream.Git); ok {
+			o.Source = serialSource{g, &gitLoad}
 		}
 	}
 	res := make([]Result, len(opts))

@@ -179,7 +179,7 @@ func (t *Tree) markerCounts() map[string]int {
 		return t.markers
 	}
 	t.markers = map[string]int{}
-	for _, n := range queryNodes(&commentsQuery, t.Root) {
+	for _, n := range nodesOfType(t.Root, "comment") {
 		if name, ok := markerName(t.Text(n)); ok {
 			t.markers[name]++
 		}
