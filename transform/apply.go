@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -174,6 +175,17 @@ func (a *applier) step(i int) {
 	if len(names) == 0 {
 		a.fail(s.Name, nil, "step %q: none of its files is in the package: %s", s.Name, strings.Join(s.Files, ", "))
 		return
+	}
+	if s.MayMatch != nil {
+		marker := []byte("zastro:" + s.Name) // a marker comment, block or line form
+		kept := names[:0:0]
+		for _, name := range names {
+			src := a.in.Files[name]
+			if _, parsed := a.trees[name]; parsed || s.MayMatch(src) || bytes.Contains(src, marker) {
+				kept = append(kept, name)
+			}
+		}
+		names = kept
 	}
 	var trees []*Tree
 	for _, name := range names {

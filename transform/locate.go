@@ -36,7 +36,7 @@ func Walk(n *sitter.Node, visit func(*sitter.Node) bool) {
 // Descendants returns scope and the nodes below it whose type is one of
 // types, in source order (scope nil: the whole file).
 func Descendants(t *Tree, scope *sitter.Node, types ...string) []*sitter.Node {
-	return nodesOfType(orRoot(t, scope), types...)
+	return append([]*sitter.Node(nil), t.scopedNodesOfType(scope, types...)...)
 }
 
 // Each applies f to every node and concatenates the results: the way to chain
@@ -59,7 +59,7 @@ func Each(nodes []*sitter.Node, f func(*sitter.Node) []*sitter.Node) []*sitter.N
 // node is the function itself (function_declaration, arrow_function, ...).
 func FunctionNamed(t *Tree, name string) []*sitter.Node {
 	var out []*sitter.Node
-	for _, n := range nodesOfType(t.Root, "function_declaration", "generator_function_declaration", "variable_declarator") {
+	for _, n := range t.rootNodesOfType("function_declaration", "generator_function_declaration", "variable_declarator") {
 		switch n.Type() {
 		case "function_declaration", "generator_function_declaration":
 			if t.Text(n.ChildByFieldName("name")) == name {
@@ -207,7 +207,7 @@ func PropertyValue(prop *sitter.Node) *sitter.Node {
 func CallsTo(t *Tree, scope *sitter.Node, callee string) []*sitter.Node {
 	want := strings.Split(callee, ".")
 	var out []*sitter.Node
-	for _, n := range nodesOfType(orRoot(t, scope), "call_expression") {
+	for _, n := range t.scopedNodesOfType(scope, "call_expression") {
 		if calleeIs(t, n.ChildByFieldName("function"), want) {
 			out = append(out, n)
 		}
@@ -247,7 +247,7 @@ func Arguments(call *sitter.Node) []*sitter.Node {
 // The value is the string's content with escapes decoded.
 func StringLiterals(t *Tree, scope *sitter.Node, pred func(value string) bool) []*sitter.Node {
 	var out []*sitter.Node
-	for _, n := range nodesOfType(orRoot(t, scope), "string", "template_string") {
+	for _, n := range t.scopedNodesOfType(scope, "string", "template_string") {
 		if v, ok := StringValue(t, n); ok && (pred == nil || pred(v)) {
 			out = append(out, n)
 		}
@@ -281,7 +281,7 @@ func StringValue(t *Tree, n *sitter.Node) (value string, ok bool) {
 // (`const name = ...`, `let name`, `var name = ...`).
 func VariableDeclarator(t *Tree, scope *sitter.Node, name string) []*sitter.Node {
 	var out []*sitter.Node
-	for _, n := range nodesOfType(orRoot(t, scope), "variable_declarator") {
+	for _, n := range t.scopedNodesOfType(scope, "variable_declarator") {
 		if id := n.ChildByFieldName("name"); id != nil && id.Type() == "identifier" && t.Text(id) == name {
 			out = append(out, n)
 		}

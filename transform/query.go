@@ -28,6 +28,26 @@ func nodesOfType(n *sitter.Node, types ...string) []*sitter.Node {
 		return nil
 	}
 	key := strings.Join(types, " ")
+	return queryTypes(n, key, types)
+}
+
+// rootNodesOfType is nodesOfType(t.Root, types...), kept on the Tree: the
+// steps of a recipe search the same files for the same kinds of nodes. The
+// slice is shared: callers must not modify it.
+func (t *Tree) rootNodesOfType(types ...string) []*sitter.Node {
+	key := strings.Join(types, " ")
+	if nodes, ok := t.byType[key]; ok {
+		return nodes
+	}
+	nodes := queryTypes(t.Root, key, types)
+	if t.byType == nil {
+		t.byType = map[string][]*sitter.Node{}
+	}
+	t.byType[key] = nodes
+	return nodes
+}
+
+func queryTypes(n *sitter.Node, key string, types []string) []*sitter.Node {
 	v, _ := typeQueries.LoadOrStore(key, &typeQuery{})
 	tq := v.(*typeQuery)
 	tq.once.Do(func() {
@@ -97,4 +117,12 @@ func before(s1, e1, s2, e2 uint32) bool {
 		return s1 < s2
 	}
 	return e1 > e2
+}
+
+// scopedNodesOfType is nodesOfType over scope, nil meaning the whole file.
+func (t *Tree) scopedNodesOfType(scope *sitter.Node, types ...string) []*sitter.Node {
+	if scope == nil || scope.Equal(t.Root) {
+		return t.rootNodesOfType(types...)
+	}
+	return nodesOfType(scope, types...)
 }
