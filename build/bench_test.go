@@ -87,17 +87,17 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkBuildBoth is what `zastro build` does for both adapters once their
-// snapshots are loaded: both built at once (build.RunEach), checked, written.
+// snapshots are loaded: both built at once (build.RunEach) and checked
+// (written: see BenchmarkStages/write and cmd/zastro's BenchmarkCLIBuild).
 func BenchmarkBuildBoth(b *testing.B) {
 	var opts []build.Options
 	in := map[string][]byte{}
-	out := b.TempDir()
 	for _, adapter := range []string{"node", "cloudflare"} {
 		snap := snapshot(b, adapter, benchkit.Newest[adapter])
 		for p, c := range inputs(b, adapter, snap) {
 			in[p] = c
 		}
-		opts = append(opts, build.Options{Adapter: adapter, Source: benchkit.Memory{Snap: snap}, Out: out})
+		opts = append(opts, build.Options{Adapter: adapter, Source: benchkit.Memory{Snap: snap}})
 	}
 	interleave(b, in, func() {
 		for _, res := range build.RunEach(context.Background(), opts) {

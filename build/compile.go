@@ -67,8 +67,11 @@ func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []trans
 
 // parallel calls f(0) to f(n-1) on up to GOMAXPROCS goroutines and returns
 // when all have returned.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+func parallel(n int, f func(i int)) { parallelOn(runtime.GOMAXPROCS(0), n, f) }
+
+// parallelOn is parallel on up to workers goroutines.
+func parallelOn(workers, n int, f func(i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			f(i)

@@ -10,7 +10,8 @@ import (
 )
 
 // nodesOfType finds, with a query, exactly the nodes that a walk over every
-// node finds, in the same order, for a whole file and for a scope inside it.
+// node finds, in the same order, for a whole file and for a scope inside it;
+// so does a Tree's index of the types the locators search for.
 func TestNodesOfTypeMatchesWalk(t *testing.T) {
 	var files []string
 	filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
@@ -62,13 +63,19 @@ func TestNodesOfTypeMatchesWalk(t *testing.T) {
 		if err != nil {
 			continue // the error fixtures
 		}
-		scopes := append([]*sitter.Node{tr.Root}, nodesOfType(tr.Root, "function_declaration", "arrow_function")...)
+		scopes := append([]*sitter.Node{tr.Root}, nodesOfType(tr.Root, "function_declaration", "arrow_function", "expression_statement", "call_expression", "string")...)
 		for _, types := range typeSets {
 			for _, scope := range scopes {
 				want, got := walk(scope, types), nodesOfType(scope, types...)
 				total += len(got)
 				if !same(want, got) {
 					t.Errorf("%s: %v in %s at %d: query found %d nodes, walk %d (or in another order)", f, types, scope.Type(), scope.StartByte(), len(got), len(want))
+				}
+				// The same through the Tree's index (and its memo).
+				for i := 0; i < 2; i++ {
+					if got := tr.scopedNodesOfType(scope, types...); !same(want, got) {
+						t.Errorf("%s: %v in %s at %d: the index found %d nodes, walk %d (or in another order)", f, types, scope.Type(), scope.StartByte(), len(got), len(want))
+					}
 				}
 			}
 		}

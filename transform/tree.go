@@ -25,6 +25,7 @@ type Tree struct {
 	anchor  *sitter.Node              // the deepest node a locator found, for errors
 	markers map[string]int            // step name -> marker comments, built on first use
 	byType  map[string][]*sitter.Node // see rootNodesOfType
+	indexed []indexed                 // see index
 }
 
 var tsLanguage = typescript.GetLanguage()

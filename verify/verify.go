@@ -335,6 +335,10 @@ func bundle(files map[string][]byte, entries []string) (map[string]bundled, erro
 		AbsWorkingDir: "/",
 		Outdir:        "/out",
 		Outbase:       "/",
+		// Less text to print and for goja to parse; names stay as written.
+		MinifyWhitespace: true,
+		MinifySyntax:     true,
+		LegalComments:    api.LegalCommentsNone,
 		// goja runs scripts: import.meta becomes an empty object, and import()
 		// with a computed specifier (cloudflare 14.x loads a user's image
 		// service that way) is rewritten.
@@ -563,9 +567,10 @@ func run(code, options string) (outcome, error) {
 
 // quote writes s as a JavaScript string literal.
 func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
+	return `"` + quoter.Replace(s) + `"`
 }
+
+var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
