@@ -99,6 +99,9 @@ func Assemble(ctx context.Context, opts Options) Result {
 		return fail("%v", err)
 	}
 	res.Name = recipe.NewPackage
+	// The runtime does not depend on upstream: it compiles (once per
+	// process) while the snapshot loads and the recipe runs.
+	runtimeJS := compileRuntime(ad.Name)
 	snap, err := opts.Source.Load(ctx, ad)
 	if err != nil {
 		return fail("%v", err)
@@ -190,17 +193,10 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 
 	// The WebSocket runtime.
-	rt, err := templates.Files(ad.Name)
+	rtJS, msgs, err := runtimeJS()
 	if err != nil {
 		return fail("%v", err)
 	}
-	rtSrcs := map[string][]byte{}
-	for p, b := range rt {
-		if isCompiled(p) {
-			rtSrcs["templates/"+p] = b
-		}
-	}
-	rtJS, msgs := compileAll(rtSrcs, true)
 	for p, b := range rtJS {
 		p = strings.TrimPrefix(p, "templates/")
 		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = b
@@ -255,6 +251,33 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 	res.Files = files
 	return res
+}
+
+// compileRuntime starts compiling an adapter's runtime in the background and
+// returns the function that waits for it.
+func compileRuntime(adapter string) func() (map[string][]byte, []transform.Message, error) {
+	var js map[string][]byte
+	var msgs []transform.Message
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var rt map[string][]byte
+		if rt, err = templates.Files(adapter); err != nil {
+			return
+		}
+		srcs := map[string][]byte{}
+		for p, b := range rt {
+			if isCompiled(p) {
+				srcs["templates/"+p] = b
+			}
+		}
+		js, msgs = compileAll(srcs, true)
+	}()
+	return func() (map[string][]byte, []transform.Message, error) {
+		<-done
+		return js, msgs, err
+	}
 }
 
 // linkTypes makes the package's declarations load the runtime's: importing the

@@ -33,7 +33,8 @@ type applier struct {
 	version *semver.Version
 	names   []string // sorted input paths
 	trees   map[string]*Tree
-	broken  map[string]bool // files that did not parse (reported once)
+	parsed  map[string]parseResult // parsed ahead (preparse), not yet asked for
+	broken  map[string]bool        // files that did not parse (reported once)
 	edits   map[string][]plannedEdit
 	changes []Change
 	errs    []Message
@@ -64,6 +65,7 @@ func (a *applier) run() Result {
 	if len(a.errs) > 0 {
 		return Result{Errors: a.errs}
 	}
+	a.preparse()
 	for i := range a.r.Steps {
 		a.step(i)
 	}
@@ -145,7 +147,14 @@ func (a *applier) tree(name string) *Tree {
 	if a.broken[name] {
 		return nil
 	}
-	t, err := Parse(name, a.in.Files[name])
+	var t *Tree
+	var err error
+	if p, ok := a.parsed[name]; ok {
+		t, err = p.t, p.err
+		delete(a.parsed, name)
+	} else {
+		t, err = Parse(name, a.in.Files[name])
+	}
 	if err != nil {
 		a.broken[name] = true
 		if se, ok := err.(*SyntaxError); ok {
@@ -160,6 +169,57 @@ func (a *applier) tree(name string) *Tree {
 	return t
 }
 
+// parseResult is a file parsed ahead of the step that asks for it.
+type parseResult struct {
+	t   *Tree
+	err error
+}
+
+// stepFiles returns the files step s reads: those its patterns select, less
+// those its MayMatch spares (parsed says which files are parsed already).
+func (a *applier) stepFiles(s Step, parsed func(name string) bool) []string {
+	names := selectFiles(s.Files, s.Except, a.names)
+	if s.MayMatch == nil {
+		return names
+	}
+	marker := []byte("zastro:" + s.Name) // a marker comment, block or line form
+	kept := names[:0:0]
+	for _, name := range names {
+		src := a.in.Files[name]
+		if parsed(name) || s.MayMatch(src) || bytes.Contains(src, marker) {
+			kept = append(kept, name)
+		}
+	}
+	return kept
+}
+
+// preparse parses, on all cores, the files the applicable steps will read;
+// tree hands each out (and reports its syntax error) when a step first asks,
+// so that messages come in the same order as without it.
+func (a *applier) preparse() {
+	want := map[string]bool{}
+	for _, s := range a.r.Steps {
+		if a.applies(s) {
+			for _, name := range a.stepFiles(s, func(name string) bool { return want[name] }) {
+				want[name] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	results := make([]parseResult, len(names))
+	eachParallel(len(names), func(i int) {
+		results[i].t, results[i].err = Parse(names[i], a.in.Files[names[i]])
+	})
+	a.parsed = make(map[string]parseResult, len(names))
+	for i, name := range names {
+		a.parsed[name] = results[i]
+	}
+}
+
 // match is one located node in one file.
 type match struct {
 	t *Tree
@@ -171,22 +231,11 @@ func (a *applier) step(i int) {
 	if !a.applies(s) {
 		return
 	}
-	names := selectFiles(s.Files, s.Except, a.names)
-	if len(names) == 0 {
+	if len(selectFiles(s.Files, s.Except, a.names)) == 0 {
 		a.fail(s.Name, nil, "step %q: none of its files is in the package: %s", s.Name, strings.Join(s.Files, ", "))
 		return
 	}
-	if s.MayMatch != nil {
-		marker := []byte("zastro:" + s.Name) // a marker comment, block or line form
-		kept := names[:0:0]
-		for _, name := range names {
-			src := a.in.Files[name]
-			if _, parsed := a.trees[name]; parsed || s.MayMatch(src) || bytes.Contains(src, marker) {
-				kept = append(kept, name)
-			}
-		}
-		names = kept
-	}
+	names := a.stepFiles(s, func(name string) bool { _, ok := a.trees[name]; return ok })
 	var trees []*Tree
 	for _, name := range names {
 		if t := a.tree(name); t != nil {
@@ -367,15 +416,27 @@ func (a *applier) splice() map[string][]byte {
 	for name, src := range a.in.Files {
 		out[name] = src
 	}
-	for _, file := range a.editedFiles() {
+	edited := a.editedFiles()
+	spliced := make([][]byte, len(edited))
+	for k, file := range edited {
 		es := a.sortedEdits(file)
-		src := a.in.Files[file]
-		b := append([]byte(nil), src...)
+		b := append([]byte(nil), a.in.Files[file]...)
 		for i := len(es) - 1; i >= 0; i-- {
 			e := es[i]
 			tail := append([]byte(e.Text), b[e.End:]...)
 			b = append(b[:e.Start], tail...)
 		}
+		spliced[k] = b
+	}
+	// The edited files are parsed again on all cores, then checked in order.
+	reparsed := make([]parseResult, len(edited))
+	eachParallel(len(edited), func(k int) {
+		reparsed[k].t, reparsed[k].err = Parse(edited[k], spliced[k])
+	})
+	for k, file := range edited {
+		es := a.sortedEdits(file)
+		src := a.in.Files[file]
+		b := spliced[k]
 		out[file] = b
 
 		stepsHere := map[int]int{}
@@ -392,7 +453,7 @@ func (a *applier) splice() map[string][]byte {
 			names = append(names, fmt.Sprintf("%q", a.r.Steps[st].Name))
 		}
 
-		t, err := Parse(file, b)
+		t, err := reparsed[k].t, reparsed[k].err
 		if err != nil {
 			se, ok := err.(*SyntaxError)
 			if !ok {
