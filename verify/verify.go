@@ -530,6 +530,8 @@ func run(code, options string) (outcome, error) {
 	if _, err := vm.RunProgram(harnessP); err != nil {
 		return out, err
 	}
+	// CommonJS globals, for code that looks for them; the bundle itself hands
+	// the package's module over through globalThis.__zastroModule.
 	modObj := vm.NewObject()
 	exportsObj := vm.NewObject()
 	modObj.Set("exports", exportsObj)
