@@ -51,9 +51,9 @@ sweep: bin/zastro
 bench-runtime:
 	bash bench/run.sh
 
-## bench: build-stage benchmarks
+## bench: build benchmarks beside esbuild alone on the same files (figures, never assertions)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./build/ ./transform/
+	$(GO) test -run '^$$' -bench . -benchmem ./build/ ./transform/ ./cmd/zastro/
 
 ## reset: move the submodule back to the recorded commit and drop generated output
 reset: bin/zastro

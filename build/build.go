@@ -99,6 +99,9 @@ func Assemble(ctx context.Context, opts Options) Result {
 		return fail("%v", err)
 	}
 	res.Name = recipe.NewPackage
+	// The runtime does not depend on upstream: it compiles (once per
+	// process) while the snapshot loads and the recipe runs.
+	runtimeJS := compileRuntime(ad.Name)
 	snap, err := opts.Source.Load(ctx, ad)
 	if err != nil {
 		return fail("%v", err)
@@ -142,16 +145,12 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 
 	files := map[string][]byte{}
-	var msgs []transform.Message
-	hasSrc := false
+	srcs := map[string][]byte{}
 	var rootTypes []string
 	for p, b := range tr.Files {
 		switch {
 		case strings.HasPrefix(p, "src/") && isCompiled(p):
-			hasSrc = true
-			js, errs := compileTS(p, b)
-			msgs = append(msgs, errs...)
-			files[jsName(p)] = js
+			srcs[p] = b
 		case strings.HasPrefix(p, "dist/"):
 			files[p] = b
 		case p == "LICENSE" || p == "README.md":
@@ -163,9 +162,14 @@ func Assemble(ctx context.Context, opts Options) Result {
 			rootTypes = append(rootTypes, p)
 		}
 	}
+	hasSrc := len(srcs) > 0
+	js, msgs := compileAll(srcs, false)
 	if len(msgs) > 0 {
 		res.Errors = msgs
 		return res
+	}
+	for p, b := range js {
+		files[jsName(p)] = b
 	}
 	if hasSrc {
 		types := opts.Types
@@ -189,17 +193,13 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 
 	// The WebSocket runtime.
-	rt, err := templates.Files(ad.Name)
+	rtJS, msgs, err := runtimeJS()
 	if err != nil {
 		return fail("%v", err)
 	}
-	for p, b := range rt {
-		if !isCompiled(p) {
-			continue
-		}
-		js, errs := compileTS("templates/"+p, b)
-		msgs = append(msgs, errs...)
-		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = js
+	for p, b := range rtJS {
+		p = strings.TrimPrefix(p, "templates/")
+		files["dist/"+strings.TrimSuffix(p, path.Ext(p))+".js"] = b
 	}
 	if len(msgs) > 0 {
 		res.Errors = msgs
@@ -252,6 +252,33 @@ func Assemble(ctx context.Context, opts Options) Result {
 	}
 	res.Files = files
 	return res
+}
+
+// compileRuntime starts compiling an adapter's runtime in the background and
+// returns the function that waits for it.
+func compileRuntime(adapter string) func() (map[string][]byte, []transform.Message, error) {
+	var js map[string][]byte
+	var msgs []transform.Message
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var rt map[string][]byte
+		if rt, err = templates.Files(adapter); err != nil {
+			return
+		}
+		srcs := map[string][]byte{}
+		for p, b := range rt {
+			if isCompiled(p) {
+				srcs["templates/"+p] = b
+			}
+		}
+		js, msgs = compileAll(srcs, true)
+	}()
+	return func() (map[string][]byte, []transform.Message, error) {
+		<-done
+		return js, msgs, err
+	}
 }
 
 // linkTypes makes the package's declarations load the runtime's: importing the

@@ -1,9 +1,12 @@
 package build
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 	"github.com/zastro-dev/zastro/transform"
@@ -36,6 +39,88 @@ func compileTS(name string, src []byte) ([]byte, []transform.Message) {
 		return nil, msgs
 	}
 	return res.Code, nil
+}
+
+// compileAll compiles each TypeScript file of srcs (name to source) on its
+// own, spread over the machine's cores, and returns the JavaScript under the
+// same names. Messages come sorted by file. cached says whether a file's
+// output may be kept for the life of the process (see compileCached).
+func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []transform.Message) {
+	names := sortedBytesKeys(srcs)
+	js := make([][]byte, len(names))
+	msgs := make([][]transform.Message, len(names))
+	compile := compileTS
+	if cached {
+		compile = compileCached
+	}
+	parallel(len(names), func(i int) {
+		js[i], msgs[i] = compile(names[i], srcs[names[i]])
+	})
+	out := make(map[string][]byte, len(names))
+	var all []transform.Message
+	for i, name := range names {
+		out[name] = js[i]
+		all = append(all, msgs[i]...)
+	}
+	return out, all
+}
+
+// parallel calls f(0) to f(n-1) on up to GOMAXPROCS goroutines and returns
+// when all have returned.
+func parallel(n int, f func(i int)) { parallelOn(runtime.GOMAXPROCS(0), n, f) }
+
+// parallelOn is parallel on up to workers goroutines.
+func parallelOn(workers, n int, f func(i int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// compiledFiles memoizes compileCached by file name and content: the
+// WebSocket runtime is embedded in the binary, identical for every build, so
+// a process compiles each of its files once (and an adapter reuses what
+// another compiled: cloudflare ships the Node runtime too). The set is bounded
+// by the embedded files.
+var compiledFiles sync.Map // compileKey -> *compiledFile
+
+type compileKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+type compiledFile struct {
+	once sync.Once
+	js   []byte
+	msgs []transform.Message
+}
+
+// compileCached is compileTS, memoized for the life of the process. The
+// returned bytes are shared between builds: callers must not modify them.
+func compileCached(name string, src []byte) ([]byte, []transform.Message) {
+	v, _ := compiledFiles.LoadOrStore(compileKey{name, sha256.Sum256(src)}, &compiledFile{})
+	c := v.(*compiledFile)
+	c.once.Do(func() { c.js, c.msgs = compileTS(name, src) })
+	return c.js[:len(c.js):len(c.js)], c.msgs // an append copies
 }
 
 func esbuildMessage(name string, e api.Message) transform.Message {

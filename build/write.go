@@ -28,15 +28,27 @@ func WriteDir(dir string, files map[string][]byte) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	for _, p := range sortedBytesKeys(files) {
+	// Folders first, then the files, several at once: a write is mostly
+	// system calls, which leave the CPU to the other writers.
+	names := sortedBytesKeys(files)
+	made := map[string]bool{tmp: true}
+	for _, p := range names {
 		if !safeRel(p) {
 			return fmt.Errorf("output: refusing to write %q outside the package", p)
 		}
-		full := filepath.Join(tmp, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("output: %w", err)
+		if d := filepath.Dir(filepath.Join(tmp, filepath.FromSlash(p))); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return fmt.Errorf("output: %w", err)
+			}
+			made[d] = true
 		}
-		if err := os.WriteFile(full, files[p], 0o644); err != nil {
+	}
+	errs := make([]error, len(names))
+	parallelOn(8, len(names), func(i int) {
+		errs[i] = os.WriteFile(filepath.Join(tmp, filepath.FromSlash(names[i])), files[names[i]], 0o644)
+	})
+	for _, err := range errs {
+		if err != nil {
 			return fmt.Errorf("output: %w", err)
 		}
 	}

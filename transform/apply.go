@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,7 +33,8 @@ type applier struct {
 	version *semver.Version
 	names   []string // sorted input paths
 	trees   map[string]*Tree
-	broken  map[string]bool // files that did not parse (reported once)
+	parsed  map[string]parseResult // parsed ahead (preparse), not yet asked for
+	broken  map[string]bool        // files that did not parse (reported once)
 	edits   map[string][]plannedEdit
 	changes []Change
 	errs    []Message
@@ -63,6 +65,7 @@ func (a *applier) run() Result {
 	if len(a.errs) > 0 {
 		return Result{Errors: a.errs}
 	}
+	a.preparse()
 	for i := range a.r.Steps {
 		a.step(i)
 	}
@@ -144,7 +147,14 @@ func (a *applier) tree(name string) *Tree {
 	if a.broken[name] {
 		return nil
 	}
-	t, err := Parse(name, a.in.Files[name])
+	var t *Tree
+	var err error
+	if p, ok := a.parsed[name]; ok {
+		t, err = p.t, p.err
+		delete(a.parsed, name)
+	} else {
+		t, err = Parse(name, a.in.Files[name])
+	}
 	if err != nil {
 		a.broken[name] = true
 		if se, ok := err.(*SyntaxError); ok {
@@ -159,6 +169,57 @@ func (a *applier) tree(name string) *Tree {
 	return t
 }
 
+// parseResult is a file parsed ahead of the step that asks for it.
+type parseResult struct {
+	t   *Tree
+	err error
+}
+
+// stepFiles returns the files step s reads: those its patterns select, less
+// those its MayMatch spares (parsed says which files are parsed already).
+func (a *applier) stepFiles(s Step, parsed func(name string) bool) []string {
+	names := selectFiles(s.Files, s.Except, a.names)
+	if s.MayMatch == nil {
+		return names
+	}
+	marker := []byte("zastro:" + s.Name) // a marker comment, block or line form
+	kept := names[:0:0]
+	for _, name := range names {
+		src := a.in.Files[name]
+		if parsed(name) || s.MayMatch(src) || bytes.Contains(src, marker) {
+			kept = append(kept, name)
+		}
+	}
+	return kept
+}
+
+// preparse parses, on all cores, the files the applicable steps will read;
+// tree hands each out (and reports its syntax error) when a step first asks,
+// so that messages come in the same order as without it.
+func (a *applier) preparse() {
+	want := map[string]bool{}
+	for _, s := range a.r.Steps {
+		if a.applies(s) {
+			for _, name := range a.stepFiles(s, func(name string) bool { return want[name] }) {
+				want[name] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	results := make([]parseResult, len(names))
+	eachParallel(len(names), func(i int) {
+		results[i].t, results[i].err = Parse(names[i], a.in.Files[names[i]])
+	})
+	a.parsed = make(map[string]parseResult, len(names))
+	for i, name := range names {
+		a.parsed[name] = results[i]
+	}
+}
+
 // match is one located node in one file.
 type match struct {
 	t *Tree
@@ -170,11 +231,11 @@ func (a *applier) step(i int) {
 	if !a.applies(s) {
 		return
 	}
-	names := selectFiles(s.Files, s.Except, a.names)
-	if len(names) == 0 {
+	if len(selectFiles(s.Files, s.Except, a.names)) == 0 {
 		a.fail(s.Name, nil, "step %q: none of its files is in the package: %s", s.Name, strings.Join(s.Files, ", "))
 		return
 	}
+	names := a.stepFiles(s, func(name string) bool { _, ok := a.trees[name]; return ok })
 	var trees []*Tree
 	for _, name := range names {
 		if t := a.tree(name); t != nil {
@@ -355,15 +416,27 @@ func (a *applier) splice() map[string][]byte {
 	for name, src := range a.in.Files {
 		out[name] = src
 	}
-	for _, file := range a.editedFiles() {
+	edited := a.editedFiles()
+	spliced := make([][]byte, len(edited))
+	for k, file := range edited {
 		es := a.sortedEdits(file)
-		src := a.in.Files[file]
-		b := append([]byte(nil), src...)
+		b := append([]byte(nil), a.in.Files[file]...)
 		for i := len(es) - 1; i >= 0; i-- {
 			e := es[i]
 			tail := append([]byte(e.Text), b[e.End:]...)
 			b = append(b[:e.Start], tail...)
 		}
+		spliced[k] = b
+	}
+	// The edited files are parsed again on all cores, then checked in order.
+	reparsed := make([]parseResult, len(edited))
+	eachParallel(len(edited), func(k int) {
+		reparsed[k].t, reparsed[k].err = Parse(edited[k], spliced[k])
+	})
+	for k, file := range edited {
+		es := a.sortedEdits(file)
+		src := a.in.Files[file]
+		b := spliced[k]
 		out[file] = b
 
 		stepsHere := map[int]int{}
@@ -380,7 +453,7 @@ func (a *applier) splice() map[string][]byte {
 			names = append(names, fmt.Sprintf("%q", a.r.Steps[st].Name))
 		}
 
-		t, err := Parse(file, b)
+		t, err := reparsed[k].t, reparsed[k].err
 		if err != nil {
 			se, ok := err.(*SyntaxError)
 			if !ok {
@@ -392,10 +465,10 @@ func (a *applier) splice() map[string][]byte {
 			m.Notes = []string{"the location is in the edited file"}
 			continue
 		}
-		have := t.markerCounts()
+		notComment := a.misplacedMarkers(t, es)
 		for _, st := range order {
 			name := a.r.Steps[st].Name
-			if have[name] < stepsHere[st] {
+			if notComment[st] > 0 {
 				var first plannedEdit
 				for _, e := range es {
 					if e.step == st {
@@ -404,8 +477,47 @@ func (a *applier) splice() map[string][]byte {
 					}
 				}
 				loc := locationAt(file, src, int(first.Start))
-				a.fail(name, &loc, "%s: step %q: %d of its %d marker comments are not comments after editing: an edit lands inside a string, template or comment", file, name, stepsHere[st]-have[name], stepsHere[st])
+				a.fail(name, &loc, "%s: step %q: %d of its %d marker comments are not comments after editing: an edit lands inside a string, template or comment", file, name, notComment[st], stepsHere[st])
 			}
+		}
+	}
+	return out
+}
+
+// misplacedMarkers counts, per step, the marker comments that the edits es
+// (sorted, as spliced into t) put where the edited file's syntax tree has no
+// comment of exactly the marker's bytes: inside a string, a template or
+// another comment. It looks up each marker's node instead of walking the file.
+func (a *applier) misplacedMarkers(t *Tree, es []plannedEdit) map[int]int {
+	type span struct {
+		step       int
+		start, end int
+	}
+	var marks []span
+	shift := 0
+	for _, e := range es {
+		start := int(e.Start) + shift
+		lead := len(e.Text) - len(strings.TrimLeft(e.Text, " \t\r\n"))
+		m := Marker(a.r.Steps[e.step].Name)
+		marks = append(marks, span{e.step, start + lead, start + lead + len(m)})
+		shift += len(e.Text) - int(e.End-e.Start)
+	}
+	out := map[int]int{}
+	row, lineStart, at := 0, 0, 0
+	point := func(off int) sitter.Point { // offsets come in increasing order
+		for ; at < off; at++ {
+			if t.Src[at] == '\n' {
+				row, lineStart = row+1, at+1
+			}
+		}
+		return sitter.Point{Row: uint32(row), Column: uint32(off - lineStart)}
+	}
+	for _, m := range marks {
+		start := point(m.start)
+		end := point(m.end)
+		n := t.Root.NamedDescendantForPointRange(start, end)
+		if n == nil || n.Type() != "comment" || int(n.StartByte()) != m.start || int(n.EndByte()) != m.end {
+			out[m.step]++
 		}
 	}
 	return out

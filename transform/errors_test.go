@@ -350,3 +350,33 @@ func TestRemainderSkipsEditedNodes(t *testing.T) {
 		t.Errorf("want one overlap error, got:\n%s", render(res.Errors))
 	}
 }
+
+// MayMatch spares only files that cannot hold a match: a specifier written
+// with escapes is still found, a file that already carries the step's marker
+// still stops the step, and a file with neither is not parsed (its syntax
+// error goes unnoticed by this step).
+func TestMayMatchSparesOnlyFilesWithoutMatches(t *testing.T) {
+	id := identity{pkg: "@astrojs/node", newPkg: "x"}
+	recipe := testRecipe(id.specifierStep("test"))
+	files := map[string][]byte{
+		"dist/escaped.js":   []byte(`export const s = "\u0040astrojs/node/server.js";` + "\n"),
+		"dist/plain.js":     []byte(`export const p = "@astrojs/node";` + "\n"),
+		"dist/unrelated.js": []byte("export const u = (;\n"),
+	}
+	res := Apply(recipe, Input{Adapter: "node", Version: "11.1.6", Files: files})
+	if len(res.Errors) > 0 {
+		t.Fatal(render(res.Errors))
+	}
+	if got := string(res.Files["dist/escaped.js"]); !strings.Contains(got, `x/server.js`) {
+		t.Errorf("escaped specifier not renamed:\n%s", got)
+	}
+	if got := string(res.Files["dist/plain.js"]); !strings.Contains(got, `"x"`) {
+		t.Errorf("plain specifier not renamed:\n%s", got)
+	}
+	// A marker in a file MayMatch would spare: the step already ran.
+	files["dist/unrelated.js"] = []byte("export const u = 1; /* zastro:test/identity-specifiers */\n")
+	res = Apply(recipe, Input{Adapter: "node", Version: "11.1.6", Files: files})
+	if len(res.Errors) > 0 || len(res.Changes) != 0 {
+		t.Errorf("a package with the step's marker was changed again: %v %s", res.Changes, render(res.Errors))
+	}
+}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -76,6 +77,12 @@ func (id identity) specifierStep(adapter string) Step {
 		Except:    declarationFiles,
 		Want:      AtLeast(0),
 		Remainder: true,
+		// A string literal's value is its text with escapes decoded: in a
+		// file without a backslash, a value that names the package is in
+		// the bytes as it is.
+		MayMatch: func(src []byte) bool {
+			return bytes.Contains(src, []byte(id.pkg)) || bytes.IndexByte(src, '\\') >= 0
+		},
 		Locate: func(t *Tree) []*sitter.Node {
 			return StringLiterals(t, nil, id.refers)
 		},

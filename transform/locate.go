@@ -36,17 +36,7 @@ func Walk(n *sitter.Node, visit func(*sitter.Node) bool) {
 // Descendants returns scope and the nodes below it whose type is one of
 // types, in source order (scope nil: the whole file).
 func Descendants(t *Tree, scope *sitter.Node, types ...string) []*sitter.Node {
-	var out []*sitter.Node
-	Walk(orRoot(t, scope), func(n *sitter.Node) bool {
-		for _, ty := range types {
-			if n.Type() == ty {
-				out = append(out, n)
-				break
-			}
-		}
-		return true
-	})
-	return out
+	return append([]*sitter.Node(nil), t.scopedNodesOfType(scope, types...)...)
 }
 
 // Each applies f to every node and concatenates the results: the way to chain
@@ -69,7 +59,7 @@ func Each(nodes []*sitter.Node, f func(*sitter.Node) []*sitter.Node) []*sitter.N
 // node is the function itself (function_declaration, arrow_function, ...).
 func FunctionNamed(t *Tree, name string) []*sitter.Node {
 	var out []*sitter.Node
-	Walk(t.Root, func(n *sitter.Node) bool {
+	for _, n := range t.rootNodesOfType("function_declaration", "generator_function_declaration", "variable_declarator") {
 		switch n.Type() {
 		case "function_declaration", "generator_function_declaration":
 			if t.Text(n.ChildByFieldName("name")) == name {
@@ -84,8 +74,7 @@ func FunctionNamed(t *Tree, name string) []*sitter.Node {
 				out = append(out, v)
 			}
 		}
-		return true
-	})
+	}
 	return found(t, out)
 }
 
@@ -218,12 +207,11 @@ func PropertyValue(prop *sitter.Node) *sitter.Node {
 func CallsTo(t *Tree, scope *sitter.Node, callee string) []*sitter.Node {
 	want := strings.Split(callee, ".")
 	var out []*sitter.Node
-	Walk(orRoot(t, scope), func(n *sitter.Node) bool {
-		if n.Type() == "call_expression" && calleeIs(t, n.ChildByFieldName("function"), want) {
+	for _, n := range t.scopedNodesOfType(scope, "call_expression") {
+		if calleeIs(t, n.ChildByFieldName("function"), want) {
 			out = append(out, n)
 		}
-		return true
-	})
+	}
 	return found(t, out)
 }
 
@@ -259,15 +247,11 @@ func Arguments(call *sitter.Node) []*sitter.Node {
 // The value is the string's content with escapes decoded.
 func StringLiterals(t *Tree, scope *sitter.Node, pred func(value string) bool) []*sitter.Node {
 	var out []*sitter.Node
-	Walk(orRoot(t, scope), func(n *sitter.Node) bool {
-		if n.Type() == "string" || n.Type() == "template_string" {
-			if v, ok := StringValue(t, n); ok && (pred == nil || pred(v)) {
-				out = append(out, n)
-			}
-			return n.Type() == "template_string" // substitutions may hold strings
+	for _, n := range t.scopedNodesOfType(scope, "string", "template_string") {
+		if v, ok := StringValue(t, n); ok && (pred == nil || pred(v)) {
+			out = append(out, n)
 		}
-		return true
-	})
+	}
 	return found(t, out)
 }
 
@@ -297,14 +281,11 @@ func StringValue(t *Tree, n *sitter.Node) (value string, ok bool) {
 // (`const name = ...`, `let name`, `var name = ...`).
 func VariableDeclarator(t *Tree, scope *sitter.Node, name string) []*sitter.Node {
 	var out []*sitter.Node
-	Walk(orRoot(t, scope), func(n *sitter.Node) bool {
-		if n.Type() == "variable_declarator" {
-			if id := n.ChildByFieldName("name"); id != nil && id.Type() == "identifier" && t.Text(id) == name {
-				out = append(out, n)
-			}
+	for _, n := range t.scopedNodesOfType(scope, "variable_declarator") {
+		if id := n.ChildByFieldName("name"); id != nil && id.Type() == "identifier" && t.Text(id) == name {
+			out = append(out, n)
 		}
-		return true
-	})
+	}
 	return found(t, out)
 }
 

@@ -64,6 +64,12 @@ type Step struct {
 	// Remainder drops the matches that an earlier step of the recipe already
 	// edits, before counting: for catch-all steps ("every other reference").
 	Remainder bool
+	// MayMatch, when set, is a cheap necessary condition on a file's bytes
+	// for Locate to find anything in it: a file for which it returns false
+	// (and that holds no marker of the step) is not parsed for this step.
+	// It never locates code, Locate does; it only spares the parse of files
+	// that cannot hold a match, for catch-all steps over every file.
+	MayMatch func(src []byte) bool
 	// Locate returns the nodes to change. Build it from the locator helpers
 	// (FunctionNamed, ReturnedObjects, PropertyNamed, CallsTo, StringLiterals,
 	// ...), never from searches over the source text.

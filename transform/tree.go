@@ -21,9 +21,11 @@ type Tree struct {
 	Src  []byte
 	Root *sitter.Node
 
-	tree    *sitter.Tree   // keeps the C tree alive as long as the Tree is
-	anchor  *sitter.Node   // the deepest node a locator found, for errors
-	markers map[string]int // step name -> marker comments, built on first use
+	tree    *sitter.Tree              // keeps the C tree alive as long as the Tree is
+	anchor  *sitter.Node              // the deepest node a locator found, for errors
+	markers map[string]int            // step name -> marker comments, built on first use
+	byType  map[string][]*sitter.Node // see rootNodesOfType
+	indexed []indexed                 // see index
 }
 
 var tsLanguage = typescript.GetLanguage()
@@ -179,13 +181,10 @@ func (t *Tree) markerCounts() map[string]int {
 		return t.markers
 	}
 	t.markers = map[string]int{}
-	Walk(t.Root, func(n *sitter.Node) bool {
-		if n.Type() == "comment" {
-			if name, ok := markerName(t.Text(n)); ok {
-				t.markers[name]++
-			}
+	for _, n := range t.rootNodesOfType("comment") {
+		if name, ok := markerName(t.Text(n)); ok {
+			t.markers[name]++
 		}
-		return true
-	})
+	}
 	return t.markers
 }

@@ -2,48 +2,60 @@ package verify
 
 import (
 	"encoding/json"
-	"sort"
-	"strings"
+	"fmt"
 )
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-// metaExports reads the entry point's export names from esbuild's metafile.
-func metaExports(metafile string) []string {
-	var m struct {
-		Outputs map[string]struct {
-			EntryPoint string   `json:"entryPoint"`
-			Exports    []string `json:"exports"`
-		} `json:"outputs"`
-	}
-	if json.Unmarshal([]byte(metafile), &m) != nil {
-		return nil
-	}
-	var out []string
-	for _, o := range m.Outputs {
-		if o.EntryPoint != "" {
-			out = append(out, o.Exports...)
-		}
-	}
-	sort.Strings(out)
-	return out
+// meta is what Check reads of esbuild's metafile.
+type meta struct {
+	Inputs map[string]struct {
+		Imports []struct {
+			Path string `json:"path"`
+		} `json:"imports"`
+	} `json:"inputs"`
+	Outputs map[string]metaOutput `json:"outputs"`
 }
 
-// metaInputs reads the package files a bundle includes from esbuild's
-// metafile ("pkg:/dist/x.js" becomes "dist/x.js"; stubs are left out).
-func metaInputs(metafile string) []string {
-	var m struct {
-		Inputs map[string]json.RawMessage `json:"inputs"`
+type metaOutput struct {
+	EntryPoint string   `json:"entryPoint"`
+	Exports    []string `json:"exports"`
+	path       string   // the output's key
+}
+
+func readMeta(metafile string) (meta, error) {
+	var m meta
+	if err := json.Unmarshal([]byte(metafile), &m); err != nil {
+		return m, fmt.Errorf("esbuild metafile: %v", err)
 	}
-	if json.Unmarshal([]byte(metafile), &m) != nil {
-		return nil
-	}
-	var out []string
-	for k := range m.Inputs {
-		if p, ok := strings.CutPrefix(k, "pkg:/"); ok {
-			out = append(out, p)
+	return m, nil
+}
+
+// output returns the output of an entry point (an input key: "pkg:/dist/server.js").
+func (m meta) output(entry string) (metaOutput, bool) {
+	for k, o := range m.Outputs {
+		if o.EntryPoint == entry {
+			o.path = k
+			return o, true
 		}
 	}
-	sort.Strings(out)
-	return out
+	return metaOutput{}, false
+}
+
+// reachable returns the inputs that entry imports, directly or not, entry
+// included: the files esbuild loads for a bundle of entry alone.
+func (m meta) reachable(entry string) map[string]bool {
+	seen := map[string]bool{entry: true}
+	queue := []string{entry}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		for _, imp := range m.Inputs[k].Imports {
+			if !seen[imp.Path] {
+				seen[imp.Path] = true
+				queue = append(queue, imp.Path)
+			}
+		}
+	}
+	return seen
 }

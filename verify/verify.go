@@ -17,6 +17,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -139,12 +140,17 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 	add := func(check, format string, args ...any) {
 		probs = append(probs, Problem{check, fmt.Sprintf(format, args...)})
 	}
-	code, _, _, err := bundle(files, "dist/index.js", api.FormatCommonJS)
-	if err != nil {
-		add("bundle", "%v", err)
+	entries := []string{integrationEntry}
+	if _, ok := files[want.ServerFile]; ok && want.ServerFile != "" {
+		entries = append(entries, want.ServerFile)
+	}
+	bundles := bundleEntries(files, entries)
+	integration := bundles[integrationEntry]
+	if integration.err != nil {
+		add("bundle", "%v", integration.err)
 		return probs
 	}
-	got, err := run(code, want.Options)
+	got, err := run(integration.code, want.Options)
 	if err != nil {
 		add("evaluate", "%v", err)
 		return probs
@@ -172,11 +178,16 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 		add("package files", "%s", u)
 	}
 	if want.ServerFile != "" {
-		_, exports, inputs, err := bundle(files, want.ServerFile, api.FormatESModule)
-		if err != nil {
-			add("server entry", "%v", err)
+		server, ok := bundles[want.ServerFile]
+		if !ok {
+			add("server entry", "%s is missing", want.ServerFile)
 			return probs
 		}
+		if server.err != nil {
+			add("server entry", "%v", server.err)
+			return probs
+		}
+		exports, inputs := server.exports, server.inputs
 		for _, name := range want.Exports {
 			// Older generations export through createExports() and list the
 			// names in the adapter's "exports" array.
@@ -209,61 +220,131 @@ type outcome struct {
 	Unresolved []string
 }
 
-const stubNS = "zastro-stub"
+const (
+	stubNS  = "zastro-stub"
+	entryNS = "zastro-entry"
+)
 
-// bundle bundles entry with the package's own files; everything else is a stub.
-// It returns the code, the entry's export names and the package files the
-// bundle includes.
-func bundle(files map[string][]byte, entry string, format api.Format) (string, []string, []string, error) {
-	if _, ok := files[entry]; !ok {
-		return "", nil, nil, fmt.Errorf("%s is missing", entry)
+// integrationEntry names the bundle that goja evaluates: a module that
+// imports the package's dist/index.js and hands its namespace to the harness.
+const integrationEntry = "dist/index.js"
+
+// integrationModule is the source of that module (at the package root).
+const integrationModule = `import * as integration from "./dist/index.js";
+globalThis.__zastroModule = integration;
+`
+
+// bundled is one entry's bundle.
+type bundled struct {
+	code    string   // the output, for the integration entry
+	exports []string // the entry's export names
+	inputs  []string // the package files the bundle includes
+	err     error
+}
+
+// bundleEntries bundles each entry with the package's own files; everything
+// else is a stub. All entries are bundled by one esbuild build, which parses
+// each file once; when that build reports errors, each entry is bundled on
+// its own, so that every error is told against the entry that reaches it.
+func bundleEntries(files map[string][]byte, entries []string) map[string]bundled {
+	out, err := bundle(files, entries)
+	if err != nil && len(entries) > 1 {
+		out = map[string]bundled{}
+		for _, e := range entries {
+			one, err := bundle(files, []string{e})
+			if err != nil {
+				one = map[string]bundled{e: {err: err}}
+			}
+			out[e] = one[e]
+		}
+		return out
 	}
-	imported := importedNames(files)
-	var missing []string
+	if err != nil {
+		return map[string]bundled{entries[0]: {err: err}}
+	}
+	return out
+}
+
+// bundle runs one esbuild build of entries (package paths; integrationEntry
+// stands for the module that goja evaluates). The error is esbuild's; an
+// import that does not resolve to a file of the package is an error of each
+// entry whose bundle reaches the importing file.
+//
+// A stub is a CommonJS module whose exports object is a proxy (see harness):
+// esbuild accepts any named import from CommonJS, so the stubs need no list of
+// the names each module is imported under.
+func bundle(files map[string][]byte, entries []string) (map[string]bundled, error) {
+	for _, e := range entries {
+		if _, ok := files[e]; !ok {
+			return nil, fmt.Errorf("%s is missing", e)
+		}
+	}
+	var mu sync.Mutex                // esbuild calls plugins from several goroutines
+	missing := map[string][]string{} // importing file (metafile key) -> messages
 	plugin := api.Plugin{
 		Name: "zastro-package",
 		Setup: func(b api.PluginBuild) {
 			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 				if a.Kind == api.ResolveEntryPoint {
-					return api.OnResolveResult{Path: "/" + entry, Namespace: "pkg"}, nil
+					if a.Path == entryNS+":" {
+						return api.OnResolveResult{Path: "/integration.js", Namespace: entryNS}, nil
+					}
+					return api.OnResolveResult{Path: "/" + a.Path, Namespace: "pkg"}, nil
 				}
 				if strings.HasPrefix(a.Path, "./") || strings.HasPrefix(a.Path, "../") {
 					p := path.Join(path.Dir(a.Importer), a.Path)
 					if _, ok := files[strings.TrimPrefix(p, "/")]; ok {
 						return api.OnResolveResult{Path: p, Namespace: "pkg"}, nil
 					}
-					missing = append(missing, fmt.Sprintf("%s imports %s: it does not resolve to a file of the package", strings.TrimPrefix(a.Importer, "/"), a.Path))
+					mu.Lock()
+					key := a.Namespace + ":" + a.Importer
+					missing[key] = append(missing[key], fmt.Sprintf("%s imports %s: it does not resolve to a file of the package", strings.TrimPrefix(a.Importer, "/"), a.Path))
+					mu.Unlock()
 					return api.OnResolveResult{Path: "missing:" + p, Namespace: stubNS}, nil
 				}
 				return api.OnResolveResult{Path: a.Path, Namespace: stubNS}, nil
+			})
+			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: entryNS}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+				s := integrationModule
+				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS, ResolveDir: "/"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "pkg"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 				s := string(files[strings.TrimPrefix(a.Path, "/")])
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS, ResolveDir: "/"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: stubNS}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				if strings.HasPrefix(a.Path, "missing:") {
-					s := fmt.Sprintf("globalThis.__stub(%q);", a.Path)
-					return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
-				}
-				s := stubModule(a.Path, imported[a.Path])
+				s := "module.exports = globalThis.__stub(" + quote(a.Path) + ");\n"
 				return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 			})
 		},
 	}
+	points := make([]string, len(entries))
+	for i, e := range entries {
+		points[i] = e
+		if e == integrationEntry {
+			points[i] = entryNS + ":"
+		}
+	}
 	res := api.Build(api.BuildOptions{
-		EntryPoints: []string{entry},
-		Bundle:      true,
-		Write:       false,
-		Format:      format,
-		Platform:    api.PlatformNeutral,
-		Target:      api.ES2017,
-		Plugins:     []api.Plugin{plugin},
-		Metafile:    true,
-		Outfile:     "out.js",
-		// goja cannot parse import() with a computed specifier (cloudflare
-		// 14.x loads a user's image service that way): esbuild rewrites it.
-		Supported: map[string]bool{"top-level-await": true, "dynamic-import": false},
+		EntryPoints:   points,
+		Bundle:        true,
+		Write:         false,
+		Format:        api.FormatESModule,
+		Platform:      api.PlatformNeutral,
+		Target:        api.ES2017,
+		Plugins:       []api.Plugin{plugin},
+		Metafile:      true,
+		AbsWorkingDir: "/",
+		Outdir:        "/out",
+		Outbase:       "/",
+		// Less text to print and for goja to parse; names stay as written.
+		MinifyWhitespace: true,
+		MinifySyntax:     true,
+		LegalComments:    api.LegalCommentsNone,
+		// goja runs scripts: import.meta becomes an empty object, and import()
+		// with a computed specifier (cloudflare 14.x loads a user's image
+		// service that way) is rewritten.
+		Supported: map[string]bool{"top-level-await": true, "dynamic-import": false, "import-meta": false},
 		LogLevel:  api.LogLevelSilent,
 	})
 	if len(res.Errors) > 0 {
@@ -275,13 +356,46 @@ func bundle(files map[string][]byte, entry string, format api.Format) (string, [
 			}
 			msgs = append(msgs, loc+e.Text)
 		}
-		return "", nil, nil, fmt.Errorf("bundle %s: %s", entry, strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("bundle %s: %s", strings.Join(entries, ", "), strings.Join(msgs, "; "))
 	}
-	if len(missing) > 0 {
-		return "", nil, nil, fmt.Errorf("%s", strings.Join(missing, "; "))
+	meta, err := readMeta(res.Metafile)
+	if err != nil {
+		return nil, err
 	}
-	exports := metaExports(res.Metafile)
-	return string(res.OutputFiles[0].Contents), exports, metaInputs(res.Metafile), nil
+	out := map[string]bundled{}
+	for _, e := range entries {
+		key := "pkg:/" + e
+		if e == integrationEntry {
+			key = entryNS + ":/integration.js"
+		}
+		o, ok := meta.output(key)
+		if !ok {
+			return nil, fmt.Errorf("bundle %s: esbuild wrote no output for it", e)
+		}
+		reach := meta.reachable(key)
+		var b bundled
+		var errs []string
+		for k := range reach {
+			errs = append(errs, missing[k]...)
+			if p, ok := strings.CutPrefix(k, "pkg:/"); ok {
+				b.inputs = append(b.inputs, p)
+			}
+		}
+		sort.Strings(b.inputs)
+		if len(errs) > 0 {
+			sort.Strings(errs)
+			b.err = fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		b.exports = o.Exports
+		sort.Strings(b.exports)
+		for _, f := range res.OutputFiles {
+			if f.Path == "/"+o.path {
+				b.code = string(f.Contents)
+			}
+		}
+		out[e] = b
+	}
+	return out, nil
 }
 
 // harness is the stub of Astro's hook API; it records what the integration does.
@@ -311,17 +425,26 @@ globalThis.__stub = function (name) {
   if (name.indexOf("missing:") === 0) { __record.unresolved.push("import of " + name.slice(8) + " does not resolve to a file of the package"); }
   return stubValue();
 };
+// A stub: callable, constructible, and every member is a stub. Its prototype
+// is stubProto, so that esbuild's import interop (an object created from the
+// CommonJS exports' prototype, see bundle) answers every imported name with a
+// stub too. stubProto's own prototype is null: prototype walks end.
+function stubGet(k) {
+  if (k === "then") return undefined;
+  if (k === Symbol.toPrimitive) return function () { return ""; };
+  if (k === Symbol.iterator) return undefined;
+  return stubValue();
+}
+var stubProto = new Proxy(Object.create(null), { get: function (t, k) { return stubGet(k); } });
 function stubValue() {
   var base = function () {};
   base.prototype = {};
   return new Proxy(base, {
     get: function (t, k) {
       if (k === "prototype") return t.prototype;
-      if (k === "then") return undefined;
-      if (k === Symbol.toPrimitive) return function () { return ""; };
-      if (k === Symbol.iterator) return undefined;
-      return stubValue();
+      return stubGet(k);
     },
+    getPrototypeOf: function () { return stubProto; },
     apply: function () { return stubValue(); },
     construct: function () { return stubValue(); }
   });
@@ -361,15 +484,56 @@ const drive = `
 })
 `
 
+// The fixed scripts are compiled once per process and run in a fresh runtime
+// for every check (a *goja.Program is safe to share between runtimes).
+var (
+	compileOnce            sync.Once
+	harnessProg, driveProg *goja.Program
+	compileErr             error
+	optionsProgs           sync.Map // options expression -> *goja.Program
+)
+
+func programs() (*goja.Program, *goja.Program, error) {
+	compileOnce.Do(func() {
+		if harnessProg, compileErr = goja.Compile("harness.js", harness, false); compileErr != nil {
+			return
+		}
+		driveProg, compileErr = goja.Compile("drive.js", drive, false)
+	})
+	return harnessProg, driveProg, compileErr
+}
+
+func optionsProgram(options string) (*goja.Program, error) {
+	if p, ok := optionsProgs.Load(options); ok {
+		return p.(*goja.Program), nil
+	}
+	p, err := goja.Compile("options.js", "("+options+")", false)
+	if err != nil {
+		return nil, err
+	}
+	optionsProgs.Store(options, p)
+	return p, nil
+}
+
 // run evaluates the bundled integration and drives its hooks.
 func run(code, options string) (outcome, error) {
 	var out outcome
+	harnessP, driveP, err := programs()
+	if err != nil {
+		return out, fmt.Errorf("internal: %v", err)
+	}
+	optsP, err := optionsProgram(options)
+	if err != nil {
+		return out, fmt.Errorf("options %s: %v", options, err)
+	}
 	vm := goja.New()
 	timer := time.AfterFunc(5*time.Second, func() { vm.Interrupt("timeout: the integration did not return within 5 s") })
 	defer timer.Stop()
-	if _, err := vm.RunString(harness); err != nil {
+	if _, err := vm.RunProgram(harnessP); err != nil {
 		return out, err
 	}
+	// CommonJS globals, for code that looks for them; the bundle itself hands
+	// the package's module over through globalThis.__zastroModule.
 	modObj := vm.NewObject()
 	exportsObj := vm.NewObject()
 	modObj.Set("exports", exportsObj)
@@ -378,7 +542,7 @@ func run(code, options string) (outcome, error) {
 	if _, err := vm.RunString(code); err != nil {
 		return out, fmt.Errorf("evaluating the integration: %v", err)
 	}
-	fn, err := vm.RunString(drive)
+	fn, err := vm.RunProgram(driveP)
 	if err != nil {
 		return out, err
 	}
@@ -386,11 +550,15 @@ func run(code, options string) (outcome, error) {
 	if !ok {
 		return out, fmt.Errorf("internal: driver is not a function")
 	}
-	opts, err := vm.RunString("(" + options + ")")
+	opts, err := vm.RunProgram(optsP)
 	if err != nil {
 		return out, fmt.Errorf("options %s: %v", options, err)
 	}
-	res, err := callable(goja.Undefined(), modObj.Get("exports"), opts)
+	mod := vm.Get("__zastroModule")
+	if mod == nil || goja.IsUndefined(mod) {
+		return out, fmt.Errorf("internal: the bundle did not hand over the package's module")
+	}
+	res, err := callable(goja.Undefined(), mod, opts)
 	if err != nil {
 		return out, fmt.Errorf("driving the hooks: %v", err)
 	}
@@ -400,6 +568,13 @@ func run(code, options string) (outcome, error) {
 	sort.Strings(out.Hooks)
 	return out, nil
 }
+
+// quote writes s as a JavaScript string literal.
+func quote(s string) string {
+	return `"` + quoter.Replace(s) + `"`
+}
+
+var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

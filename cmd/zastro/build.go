@@ -175,22 +175,31 @@ With no adapter named, every adapter with a recipe is built.`)
 	if err != nil {
 		return err
 	}
-	var reports []buildReport
-	failed := false
+	// Sources are chosen first, in order (their notes go to stderr), then
+	// the adapters are built at once; reports keep the order of names.
+	stderr := &build.LockedWriter{W: e.stderr}
+	shared := *e
+	shared.stderr = stderr // the sources' progress lines
+	opts := make([]build.Options, 0, len(names))
 	for _, a := range names {
-		source, err := src.source(e, a, len(names) > 1)
+		source, err := src.source(&shared, a, len(names) > 1)
 		if err != nil {
 			return err
 		}
-		res := build.Run(ctx, build.Options{
+		opts = append(opts, build.Options{
 			Adapter:  a,
 			Source:   source,
 			Out:      abs(e, *out),
 			Version:  *pkgVersion,
 			NpmCache: filepath.Join(cacheDir(e), "npm"),
-			Progress: e.stderr,
+			Progress: stderr,
 			NoVerify: *noVerify,
 		})
+	}
+	var reports []buildReport
+	failed := false
+	for i, res := range build.RunEach(ctx, opts) {
+		a := names[i]
 		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
 		if !res.Failed() && res.Dir != "" {
 			rep.Install = installCommand(res.Dir)
