@@ -304,7 +304,7 @@ func linkTypes(files map[string][]byte, dts map[string][]byte, adapter, version 
 		files[index] = append([]byte(refs.String()), b...)
 	}
 	if adapter == "node" {
-		direct, err := versioning.InRange(version, ">=10.0.0-0")
+		direct, err := versioning.InRange(version, ">="+transform.NodeModuleEntry)
 		if err != nil {
 			return err
 		}

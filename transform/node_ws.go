@@ -12,10 +12,10 @@ import (
 // hand upgrade requests to upstream's normal handler, the server entry exports
 // an upgrade handler for middleware mode, and `astro dev` gets a dev-server hook.
 
-// nodeModuleEntry is the first version whose server entry exports handler at
+// NodeModuleEntry is the first version whose server entry exports handler at
 // module level; before it, createExports() returns the exports and getAdapter
 // lists them. The 10.0.0 pre-releases up to beta.4 still have the 9.x shape.
-const nodeModuleEntry = "10.0.0-beta.5"
+const NodeModuleEntry = "10.0.0-beta.5"
 
 // nodeRuntime is the runtime module, relative to the adapter's own files.
 const nodeRuntime = "./zastro/node/index.js"
@@ -112,7 +112,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/server-upgrade-handler-exports",
 			Doc:      "createExports() also returns upgradeHandler, for middleware mode (server.on('upgrade', upgradeHandler))",
 			Files:    []string{"src/server.ts", "dist/server.js"},
-			Versions: "<" + nodeModuleEntry,
+			Versions: "<" + NodeModuleEntry,
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return returnedBy(t, "createExports")
@@ -134,7 +134,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/adapter-exports-upgrade-handler",
 			Doc:      "list upgradeHandler in the adapter's exports, so Astro's server entry re-exports it",
 			Files:    nodeIndex,
-			Versions: "<" + nodeModuleEntry,
+			Versions: "<" + NodeModuleEntry,
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return Each(returnedBy(t, "getAdapter"), func(obj *sitter.Node) []*sitter.Node {
@@ -165,7 +165,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/server-upgrade-handler",
 			Doc:      "the server entry exports upgradeHandler beside handler, for middleware mode (server.on('upgrade', upgradeHandler))",
 			Files:    []string{"src/server.ts", "dist/server.js"},
-			Versions: ">=" + nodeModuleEntry,
+			Versions: ">=" + NodeModuleEntry,
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				var out []*sitter.Node
