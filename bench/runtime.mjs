@@ -5,11 +5,18 @@
 // median over the rounds of
 //
 //   echo round-trips per second   (N connections, one 32-byte message in flight each)
+//   server CPU per round trip     (user + system time of the server process over
+//                                  the echo run, from /proc/<pid>/stat)
+//   p99 echo latency              (send to echo, every round trip of the echo run)
 //   handshakes per second         (open + close, C at a time)
+//   plain GETs per second         (the same path without Upgrade, a new TCP
+//                                  connection each, C at a time: the route
+//                                  pipeline without the WebSocket part)
 //   memory per idle connection    (heap + external after a full GC; the RSS
 //                                  delta is in --json, too noisy for a ratio)
 //
-// and the ratios zastro / ws. bench/run.sh builds the package and the app and
+// and the ratios zastro / ws. The last line of the output is
+// `throughput_ratio=.. cpu_per_rt_ratio=.. handshake_ratio=.. mem_ratio=.. p99_ratio=..`. bench/run.sh builds the package and the app and
 // runs this file from the app folder (it imports `ws` from there).
 //
 //   node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs [--json]
@@ -126,29 +133,60 @@ async function openMany(url, n) {
   return out
 }
 
-// Round trips per second: each connection keeps one message in flight.
+// User + system CPU time of a process, in clock ticks (Linux /proc), or
+// undefined where there is no /proc.
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined
+  }
+}
+
+function percentile(values, p) {
+  if (values.length === 0) return NaN
+  const sorted = Float64Array.from(values).sort()
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+// Round trips per second: each connection keeps one message in flight. Also
+// the server's CPU time per round trip and the p99 of the round-trip times.
 async function echo(server, secs) {
   const sockets = await openMany(server.url, connections)
   const payload = "x".repeat(32)
+  const latencies = []
   let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
     sockets.map(
       (ws) =>
         new Promise((res) => {
+          let sentAt = performance.now()
           ws.on("message", () => {
+            const now = performance.now()
+            latencies.push(now - sentAt)
             count++
-            if (performance.now() < deadline) ws.send(payload)
-            else res()
+            if (now < deadline) {
+              sentAt = now
+              ws.send(payload)
+            } else res()
           })
           ws.send(payload)
         }),
     ),
   )
-  const rate = count / ((performance.now() - start) / 1000)
+  const elapsed = (performance.now() - start) / 1000
+  const cpuAfter = cpuTicks(server.child.pid)
   await Promise.all(sockets.map(close))
-  return rate
+  return {
+    rate: count / elapsed,
+    cpuPerRoundTrip: cpuBefore === undefined || cpuAfter === undefined ? NaN : (cpuAfter - cpuBefore) / count,
+    p99: percentile(latencies, 99),
+  }
 }
 
 // Handshakes per second: open, then close, `concurrency` at a time.
@@ -162,6 +200,35 @@ async function handshakes(server, secs) {
         const ws = await open(server.url)
         count++
         await close(ws)
+      }
+    }),
+  )
+  return count / ((performance.now() - start) / 1000)
+}
+
+// Plain GETs per second on the WebSocket path (the route answers 426), a new
+// TCP connection each, `concurrency` at a time: what a handshake costs
+// without its WebSocket part.
+function plainGet(url) {
+  return new Promise((res, rej) => {
+    const req = request(url.replace(/^ws/, "http"), { agent: false, headers: { connection: "close" } }, (r) => {
+      r.resume()
+      r.once("end", () => (r.statusCode === 426 ? res() : rej(new Error(`${url}: HTTP ${r.statusCode}, want 426`))))
+    })
+    req.once("error", rej)
+    req.end()
+  })
+}
+
+async function gets(server, secs) {
+  let count = 0
+  const start = performance.now()
+  const deadline = start + secs * 1000
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await plainGet(server.url)
+        count++
       }
     }),
   )
@@ -199,13 +266,20 @@ log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, $
 for (const s of servers) {
   await echo(s, 1)
   await handshakes(s, 1)
+  await gets(s, 0.5)
 }
 
-const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], handshakes: [], heap: [], rss: [] }]))
+const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], cpu: [], p99: [], handshakes: [], gets: [], heap: [], rss: [] }]))
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? servers : [...servers].reverse()
-  for (const s of order) samples[s.name].echo.push(await echo(s, seconds))
+  for (const s of order) {
+    const e = await echo(s, seconds)
+    samples[s.name].echo.push(e.rate)
+    samples[s.name].cpu.push(e.cpuPerRoundTrip)
+    samples[s.name].p99.push(e.p99)
+  }
   for (const s of order) samples[s.name].handshakes.push(await handshakes(s, seconds))
+  for (const s of order) samples[s.name].gets.push(await gets(s, seconds / 2))
   for (const s of order) {
     const m = await idleMemory(s)
     samples[s.name].heap.push(m.heap)
@@ -216,46 +290,77 @@ for (let r = 0; r < rounds; r++) {
       servers
         .map((s) => {
           const x = samples[s.name]
-          return `${s.name} ${Math.round(x.echo.at(-1))} rt/s ${Math.round(x.handshakes.at(-1))} hs/s ${(x.heap.at(-1) / 1024).toFixed(1)} KiB`
+          return `${s.name} ${Math.round(x.echo.at(-1))} rt/s ${x.p99.at(-1).toFixed(2)} ms p99 ${Math.round(x.handshakes.at(-1))} hs/s ${Math.round(x.gets.at(-1))} GET/s ${(x.heap.at(-1) / 1024).toFixed(1)} KiB`
         })
         .join(" | "),
   )
 }
 
+// Figures per server are medians over the rounds; ratios are the medians of
+// the per-round ratios (both servers measured back to back in each round).
 const result = {}
 for (const s of servers) {
   const x = samples[s.name]
   result[s.name] = {
     echo_round_trips_per_s: median(x.echo),
+    cpu_us_per_round_trip: median(x.cpu) * 10_000, // clock ticks of 10 ms (USER_HZ)
+    p99_echo_ms: median(x.p99),
     handshakes_per_s: median(x.handshakes),
+    plain_gets_per_s: median(x.gets),
     heap_bytes_per_idle_connection: median(x.heap),
     rss_bytes_per_idle_connection: median(x.rss),
   }
 }
 const z = result[zastro.name]
 const w = result.ws
+const zs = samples[zastro.name]
+const ws = samples.ws
+const perRound = (key) => median(zs[key].map((v, i) => v / ws[key][i]))
 const ratios = {
-  echo_round_trips_per_s: z.echo_round_trips_per_s / w.echo_round_trips_per_s,
-  handshakes_per_s: z.handshakes_per_s / w.handshakes_per_s,
-  heap_bytes_per_idle_connection: z.heap_bytes_per_idle_connection / w.heap_bytes_per_idle_connection,
+  echo_round_trips_per_s: perRound("echo"),
+  cpu_per_round_trip: perRound("cpu"),
+  p99_echo: perRound("p99"),
+  handshakes_per_s: perRound("handshakes"),
+  plain_gets_per_s: perRound("gets"),
+  heap_bytes_per_idle_connection: perRound("heap"),
+}
+// Where a handshake's time goes, in ms per handshake of one of `concurrency`
+// parallel clients: the route pipeline (a plain GET, zastro minus ws) and the
+// WebSocket part (handshake minus GET, zastro minus ws).
+const ms = (rate) => (1000 * concurrency) / rate
+const split = {
+  route_pipeline_ms: ms(z.plain_gets_per_s) - ms(w.plain_gets_per_s),
+  websocket_part_ms: ms(z.handshakes_per_s) - ms(z.plain_gets_per_s) - (ms(w.handshakes_per_s) - ms(w.plain_gets_per_s)),
+  ws_handshake_ms: ms(w.handshakes_per_s),
 }
 
 const int = (n) => Math.round(n).toLocaleString("en-US")
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
   ["echo round-trips/s", int(z.echo_round_trips_per_s), int(w.echo_round_trips_per_s), ratios.echo_round_trips_per_s],
+  ["server CPU per round trip", `${z.cpu_us_per_round_trip.toFixed(1)} µs`, `${w.cpu_us_per_round_trip.toFixed(1)} µs`, ratios.cpu_per_round_trip],
+  ["p99 echo latency", `${z.p99_echo_ms.toFixed(2)} ms`, `${w.p99_echo_ms.toFixed(2)} ms`, ratios.p99_echo],
   ["handshakes/s", int(z.handshakes_per_s), int(w.handshakes_per_s), ratios.handshakes_per_s],
+  ["plain GETs/s (new connection each)", int(z.plain_gets_per_s), int(w.plain_gets_per_s), ratios.plain_gets_per_s],
   ["memory per idle connection", kib(z.heap_bytes_per_idle_connection), kib(w.heap_bytes_per_idle_connection), ratios.heap_bytes_per_idle_connection],
 ]
 const out = [
   `| metric (median of ${rounds} rounds) | ${zastro.name} | ws | ratio |`,
   "| --- | ---: | ---: | ---: |",
   ...rows.map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
+  "",
+  `handshake time split (ms per handshake, ${concurrency} clients): route pipeline ${split.route_pipeline_ms.toFixed(2)}, ` +
+    `WebSocket part beyond ws ${split.websocket_part_ms.toFixed(2)}, ws handshake ${split.ws_handshake_ms.toFixed(2)}`,
 ]
 if (opt.json) {
-  console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, samples }, null, 2))
+  console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, split, samples }, null, 2))
 } else {
   console.log(out.join("\n"))
 }
+const fixed = (n) => (Number.isFinite(n) ? n.toFixed(2) : "NaN")
+console.log(
+  `throughput_ratio=${fixed(ratios.echo_round_trips_per_s)} cpu_per_rt_ratio=${fixed(ratios.cpu_per_round_trip)} ` +
+    `handshake_ratio=${fixed(ratios.handshakes_per_s)} mem_ratio=${fixed(ratios.heap_bytes_per_idle_connection)} p99_ratio=${fixed(ratios.p99_echo)}`,
+)
 stopAll()
 process.exit(0)
