@@ -68,6 +68,16 @@ func packageJSON(src []byte, p pkgInfo) ([]byte, error) {
 	for _, k := range sortedKeys(p.RuntimeDeps) {
 		deps.Set(k, p.RuntimeDeps[k])
 	}
+	if len(p.OptionalDeps) > 0 {
+		optional := o.Object("optionalDependencies")
+		if optional == nil {
+			optional = newObject()
+			o.Set("optionalDependencies", optional)
+		}
+		for _, k := range sortedKeys(p.OptionalDeps) {
+			optional.Set(k, p.OptionalDeps[k])
+		}
+	}
 	if peers := o.Object("peerDependencies"); peers != nil {
 		for _, k := range peers.Keys() {
 			if spec := peers.String(k); strings.HasPrefix(spec, "workspace:") {
@@ -132,6 +142,7 @@ type pkgInfo struct {
 	Prov         upstream.Provenance
 	Workspace    map[string]string
 	RuntimeDeps  map[string]string
+	OptionalDeps map[string]string  // the runtime's "optionalDependencies" (ws's native helpers)
 	ExtraExports []templates.Export // runtime subpaths ("./stats"), each with types and default conditions
 	RootFiles    []string           // files kept beside dist/ (upstream's root declarations)
 }
