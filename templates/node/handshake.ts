@@ -214,12 +214,22 @@ export function parseProtocols(header: string | undefined): string[] | undefined
 	return protocols
 }
 
+// The last socket URL made, by what it was made from: handshakes to one
+// route give the same text, kept once rather than parsed and stored per socket.
+let lastUrl: { path: string | undefined; host: string | undefined; scheme: string; href: string } | undefined
+
 function socketUrl(req: IncomingMessage): string {
 	const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
 	const scheme = encrypted ? "wss" : "ws"
+	const path = req.url
+	const host = req.headers.host
+	if (lastUrl !== undefined && lastUrl.path === path && lastUrl.host === host && lastUrl.scheme === scheme) return lastUrl.href
+	let href: string
 	try {
-		return new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`).href
+		href = new URL(path ?? "/", `${scheme}://${host ?? "localhost"}`).href
 	} catch {
-		return `${scheme}://localhost/`
+		href = `${scheme}://localhost/`
 	}
+	lastUrl = { path, host, scheme, href }
+	return href
 }

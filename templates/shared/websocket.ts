@@ -637,10 +637,20 @@ export function utf8Length(text: string): number {
 	return length
 }
 
+// Sockets of one route share their URL text: the last origin computed is
+// handed out again as the same string, rather than a copy per socket.
+let lastUrl = ""
+let lastOrigin = ""
+
 function originOf(url: string): string {
+	if (url === lastUrl) return lastOrigin
+	let origin = ""
 	try {
-		return new URL(url).origin
+		origin = new URL(url).origin
 	} catch {
-		return ""
+		// no origin, as for an opaque URL
 	}
+	lastUrl = url
+	lastOrigin = origin
+	return origin
 }
