@@ -24,7 +24,7 @@ const N = 40
 function route(locals: UpgradeLocals): Response {
 	if (!locals.isUpgradeRequest) return new Response("Upgrade required", { status: 426 })
 	const { socket, response } = locals.upgradeWebSocket()
-	socket.onmessage = (event) => socket.send(event.data as string)
+	socket.onmessage = (event) => socket.send((event as MessageEvent).data as string)
 	return response
 }
 
