@@ -8,10 +8,12 @@
 //   server CPU per round trip     (user + system time of the server process over
 //                                  the echo run, from /proc/<pid>/stat)
 //   p99 echo latency              (send to echo, every round trip of the echo run)
-//   handshakes per second         (open + close, C at a time)
+//   handshakes per second         (open + close, C at a time), and the server
+//                                  CPU per handshake
 //   plain GETs per second         (the same path without Upgrade, a new TCP
 //                                  connection each, C at a time: the route
-//                                  pipeline without the WebSocket part)
+//                                  pipeline without the WebSocket part), and
+//                                  the server CPU per GET
 //   memory per idle connection    (heap + external after a full GC; the RSS
 //                                  delta is in --json, too noisy for a ratio)
 //
@@ -42,6 +44,8 @@ const { values: opt } = parseArgs({
     concurrency: { type: "string", default: "8" },
     idle: { type: "string", default: "1000" },
     label: { type: "string", default: "zastro-websockets-node" },
+    // "no": leave out the last line of ratios (run.sh's comparison without Astro)
+    summary: { type: "string", default: "yes" },
     json: { type: "boolean", default: false },
   },
 })
@@ -192,6 +196,7 @@ async function echo(server, secs) {
 // Handshakes per second: open, then close, `concurrency` at a time.
 async function handshakes(server, secs) {
   let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
@@ -203,7 +208,13 @@ async function handshakes(server, secs) {
       }
     }),
   )
-  return count / ((performance.now() - start) / 1000)
+  return { rate: count / ((performance.now() - start) / 1000), cpu: cpuPerOp(server, cpuBefore, count) }
+}
+
+// Server CPU time per operation since `before`, in clock ticks.
+function cpuPerOp(server, before, count) {
+  const after = cpuTicks(server.child.pid)
+  return before === undefined || after === undefined ? NaN : (after - before) / count
 }
 
 // Plain GETs per second on the WebSocket path (the route answers 426), a new
@@ -222,6 +233,7 @@ function plainGet(url) {
 
 async function gets(server, secs) {
   let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
@@ -232,7 +244,7 @@ async function gets(server, secs) {
       }
     }),
   )
-  return count / ((performance.now() - start) / 1000)
+  return { rate: count / ((performance.now() - start) / 1000), cpu: cpuPerOp(server, cpuBefore, count) }
 }
 
 // Bytes per idle connection, after a full GC on both sides of the count.
@@ -269,7 +281,7 @@ for (const s of servers) {
   await gets(s, 0.5)
 }
 
-const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], cpu: [], p99: [], handshakes: [], gets: [], heap: [], rss: [] }]))
+const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], cpu: [], p99: [], handshakes: [], hsCpu: [], gets: [], getCpu: [], heap: [], rss: [] }]))
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? servers : [...servers].reverse()
   for (const s of order) {
@@ -278,8 +290,16 @@ for (let r = 0; r < rounds; r++) {
     samples[s.name].cpu.push(e.cpuPerRoundTrip)
     samples[s.name].p99.push(e.p99)
   }
-  for (const s of order) samples[s.name].handshakes.push(await handshakes(s, seconds))
-  for (const s of order) samples[s.name].gets.push(await gets(s, seconds / 2))
+  for (const s of order) {
+    const h = await handshakes(s, seconds)
+    samples[s.name].handshakes.push(h.rate)
+    samples[s.name].hsCpu.push(h.cpu)
+  }
+  for (const s of order) {
+    const g = await gets(s, seconds / 2)
+    samples[s.name].gets.push(g.rate)
+    samples[s.name].getCpu.push(g.cpu)
+  }
   for (const s of order) {
     const m = await idleMemory(s)
     samples[s.name].heap.push(m.heap)
@@ -306,7 +326,9 @@ for (const s of servers) {
     cpu_us_per_round_trip: median(x.cpu) * 10_000, // clock ticks of 10 ms (USER_HZ)
     p99_echo_ms: median(x.p99),
     handshakes_per_s: median(x.handshakes),
+    cpu_us_per_handshake: median(x.hsCpu) * 10_000,
     plain_gets_per_s: median(x.gets),
+    cpu_us_per_plain_get: median(x.getCpu) * 10_000,
     heap_bytes_per_idle_connection: median(x.heap),
     rss_bytes_per_idle_connection: median(x.rss),
   }
@@ -321,17 +343,19 @@ const ratios = {
   cpu_per_round_trip: perRound("cpu"),
   p99_echo: perRound("p99"),
   handshakes_per_s: perRound("handshakes"),
+  cpu_per_handshake: perRound("hsCpu"),
   plain_gets_per_s: perRound("gets"),
+  cpu_per_plain_get: perRound("getCpu"),
   heap_bytes_per_idle_connection: perRound("heap"),
 }
-// Where a handshake's time goes, in ms per handshake of one of `concurrency`
-// parallel clients: the route pipeline (a plain GET, zastro minus ws) and the
-// WebSocket part (handshake minus GET, zastro minus ws).
-const ms = (rate) => (1000 * concurrency) / rate
+// Where a handshake's server CPU goes, in µs: what ws alone spends on one
+// (connection, HTTP parsing, upgrade, close), what the route pipeline adds (a
+// plain GET to the route, zastro minus the bare server) and what the upgrade
+// plumbing adds (handshake minus GET, zastro minus ws).
 const split = {
-  route_pipeline_ms: ms(z.plain_gets_per_s) - ms(w.plain_gets_per_s),
-  websocket_part_ms: ms(z.handshakes_per_s) - ms(z.plain_gets_per_s) - (ms(w.handshakes_per_s) - ms(w.plain_gets_per_s)),
-  ws_handshake_ms: ms(w.handshakes_per_s),
+  ws_handshake_us: w.cpu_us_per_handshake,
+  route_pipeline_us: z.cpu_us_per_plain_get - w.cpu_us_per_plain_get,
+  upgrade_plumbing_us: z.cpu_us_per_handshake - z.cpu_us_per_plain_get - (w.cpu_us_per_handshake - w.cpu_us_per_plain_get),
 }
 
 const int = (n) => Math.round(n).toLocaleString("en-US")
@@ -341,7 +365,9 @@ const rows = [
   ["server CPU per round trip", `${z.cpu_us_per_round_trip.toFixed(1)} µs`, `${w.cpu_us_per_round_trip.toFixed(1)} µs`, ratios.cpu_per_round_trip],
   ["p99 echo latency", `${z.p99_echo_ms.toFixed(2)} ms`, `${w.p99_echo_ms.toFixed(2)} ms`, ratios.p99_echo],
   ["handshakes/s", int(z.handshakes_per_s), int(w.handshakes_per_s), ratios.handshakes_per_s],
+  ["server CPU per handshake", `${int(z.cpu_us_per_handshake)} µs`, `${int(w.cpu_us_per_handshake)} µs`, ratios.cpu_per_handshake],
   ["plain GETs/s (new connection each)", int(z.plain_gets_per_s), int(w.plain_gets_per_s), ratios.plain_gets_per_s],
+  ["server CPU per plain GET", `${int(z.cpu_us_per_plain_get)} µs`, `${int(w.cpu_us_per_plain_get)} µs`, ratios.cpu_per_plain_get],
   ["memory per idle connection", kib(z.heap_bytes_per_idle_connection), kib(w.heap_bytes_per_idle_connection), ratios.heap_bytes_per_idle_connection],
 ]
 const out = [
@@ -349,8 +375,8 @@ const out = [
   "| --- | ---: | ---: | ---: |",
   ...rows.map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
   "",
-  `handshake time split (ms per handshake, ${concurrency} clients): route pipeline ${split.route_pipeline_ms.toFixed(2)}, ` +
-    `WebSocket part beyond ws ${split.websocket_part_ms.toFixed(2)}, ws handshake ${split.ws_handshake_ms.toFixed(2)}`,
+  `server CPU per handshake: ws ${int(split.ws_handshake_us)} µs, + route pipeline ${int(split.route_pipeline_us)} µs, ` +
+    `+ upgrade plumbing ${int(split.upgrade_plumbing_us)} µs`,
 ]
 if (opt.json) {
   console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, split, samples }, null, 2))
@@ -358,7 +384,7 @@ if (opt.json) {
   console.log(out.join("\n"))
 }
 const fixed = (n) => (Number.isFinite(n) ? n.toFixed(2) : "NaN")
-console.log(
+if (opt.summary !== "no") console.log(
   `throughput_ratio=${fixed(ratios.echo_round_trips_per_s)} cpu_per_rt_ratio=${fixed(ratios.cpu_per_round_trip)} ` +
     `handshake_ratio=${fixed(ratios.handshakes_per_s)} mem_ratio=${fixed(ratios.heap_bytes_per_idle_connection)} p99_ratio=${fixed(ratios.p99_echo)}`,
 )
