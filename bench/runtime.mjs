@@ -22,6 +22,10 @@
 // runs this file from the app folder (it imports `ws` from there).
 //
 //   node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs [--json]
+//
+// The baseline can be another server with a WebSocket echo at --ws-path (an
+// older build of the app, for a before/after comparison); --summary no leaves
+// out the last line.
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
 import { request } from "node:http"
@@ -37,6 +41,8 @@ const { values: opt } = parseArgs({
   options: {
     "zastro-entry": { type: "string" },
     "ws-server": { type: "string" },
+    // the baseline's WebSocket path (another build of the app can be the baseline)
+    "ws-path": { type: "string", default: "/" },
     "gc-hook": { type: "string", default: new URL("./gc-hook.mjs", import.meta.url).pathname },
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },
@@ -270,7 +276,7 @@ const median = (xs) => {
 }
 
 const zastro = await startServer(opt.label, opt["zastro-entry"], 4400 + (process.pid % 500), "/api/echo")
-const plain = await startServer("ws", opt["ws-server"], 4900 + (process.pid % 500), "/")
+const plain = await startServer("ws", opt["ws-server"], 4900 + (process.pid % 500), opt["ws-path"])
 const servers = [zastro, plain]
 log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, ${seconds} s per measure, ${connections} echo connections, ${concurrency} handshakes at a time, ${idle} idle connections`)
 
