@@ -47,9 +47,9 @@ sweep: bin/zastro
 	./bin/zastro sweep node
 	./bin/zastro sweep cloudflare
 
-## bench-runtime: the generated Node adapter against a plain ws echo server
+## bench-runtime: the generated adapters against the plain platform primitive (ws; a WebSocketPair Worker under wrangler dev); the last line has the Node ratios
 bench-runtime:
-	bash bench/run.sh
+	bash bench/cf-run.sh; cf=$$?; bash bench/run.sh && exit $$cf
 
 ## bench: build benchmarks beside esbuild alone on the same files (figures, never assertions)
 bench:

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ func TestRuntimeDriver(t *testing.T) {
 		}
 	}
 	command(t, time.Minute, "bash", "-n", "run.sh")
+	command(t, time.Minute, "bash", "-n", "cf-run.sh")
+	command(t, time.Minute, "node", "--check", "cf-runtime.mjs")
 	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
 		var err error
 		for try := 1; try <= 3; try++ {
@@ -53,7 +56,20 @@ func TestRuntimeDriver(t *testing.T) {
 		}
 	}
 	out := command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",
-		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.3", "--connections", "4", "--concurrency", "2", "--idle", "200", "--json")
+		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.5", "--connections", "4", "--concurrency", "2", "--idle", "200", "--json")
+	// The last line carries every ratio, for scripts.
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	wantKeys := []string{"throughput_ratio", "cpu_per_rt_ratio", "handshake_ratio", "mem_ratio", "p99_ratio"}
+	if len(last) != len(wantKeys) {
+		t.Fatalf("last line %q, want %v", lines[len(lines)-1], wantKeys)
+	}
+	for i, field := range last {
+		key, value, _ := strings.Cut(field, "=")
+		if v, err := strconv.ParseFloat(value, 64); key != wantKeys[i] || err != nil || !(v > 0) {
+			t.Errorf("last line: field %q, want %s=<positive number>", field, wantKeys[i])
+		}
+	}
 	start := bytes.IndexByte(out, '{')
 	if start < 0 {
 		t.Fatalf("no JSON report:\n%s", out)
@@ -62,18 +78,18 @@ func TestRuntimeDriver(t *testing.T) {
 		Results map[string]map[string]float64
 		Ratios  map[string]float64
 	}
-	if err := json.Unmarshal(out[start:], &rep); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(out[start:])).Decode(&rep); err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
 	for _, name := range []string{"ws-twin", "ws"} {
 		r := rep.Results[name]
-		for _, k := range []string{"echo_round_trips_per_s", "handshakes_per_s", "heap_bytes_per_idle_connection"} {
+		for _, k := range []string{"echo_round_trips_per_s", "cpu_us_per_round_trip", "p99_echo_ms", "handshakes_per_s", "plain_gets_per_s", "heap_bytes_per_idle_connection"} {
 			if v, ok := r[k]; !ok || !(v > 0) || math.IsInf(v, 0) {
 				t.Errorf("%s %s = %v, want a positive figure", name, k, v)
 			}
 		}
 	}
-	for _, k := range []string{"echo_round_trips_per_s", "handshakes_per_s", "heap_bytes_per_idle_connection"} {
+	for _, k := range []string{"echo_round_trips_per_s", "cpu_per_round_trip", "p99_echo", "handshakes_per_s", "plain_gets_per_s", "heap_bytes_per_idle_connection"} {
 		if v := rep.Ratios[k]; !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("ratio %s = %v", k, v)
 		}

@@ -3,6 +3,9 @@
 # runtime.mjs for what is measured). Builds zastro-websockets-node from the
 # npm tarball of @astrojs/node, installs and builds the echo app in bench/app
 # with it, then runs both servers and the driver on this machine (loopback).
+# First the runtime alone on a bare node:http server (runtime-bare.mjs: the
+# upgrade plumbing and the socket without Astro's route pipeline) against ws,
+# then the Astro app against ws; the last line has the app's ratios.
 #
 #   bench/run.sh                 # prints a Markdown table with the ratios
 #   bench/run.sh --json          # the figures and every sample as JSON
@@ -32,7 +35,7 @@ log "building zastro and zastro-websockets-node from @astrojs/node@$version"
 rm -rf "$work/app/src" "$work/app/dist"
 mkdir -p "$work/app"
 cp -R "$here/app/." "$work/app/"
-cp "$here/runtime.mjs" "$here/ws-echo.mjs" "$here/gc-hook.mjs" "$work/app/"
+cp "$here/runtime.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-hook.mjs" "$work/app/"
 cd "$work/app"
 
 log "npm install (astro, ws, the generated package)"
@@ -57,4 +60,7 @@ pkg_version="$(node -p 'require("./node_modules/zastro-websockets-node/package.j
 ws_version="$(node -p 'require("./node_modules/ws/package.json").version')"
 astro_version="$(node -p 'require("./node_modules/astro/package.json").version')"
 log "zastro-websockets-node $pkg_version, astro $astro_version, ws $ws_version, node $(node --version), $(nproc) cores"
+log "the runtime without Astro (bare node:http handler) against ws"
+node runtime.mjs --zastro-entry runtime-bare.mjs --label zastro-runtime-bare --ws-server ws-echo.mjs --summary no "$@"
+log "the Astro app against ws"
 node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs "$@"

@@ -5,14 +5,27 @@
 // median over the rounds of
 //
 //   echo round-trips per second   (N connections, one 32-byte message in flight each)
-//   handshakes per second         (open + close, C at a time)
+//   server CPU per round trip     (user + system time of the server process over
+//                                  the echo run, from /proc/<pid>/stat)
+//   p99 echo latency              (send to echo, every round trip of the echo run)
+//   handshakes per second         (open + close, C at a time), and the server
+//                                  CPU per handshake
+//   plain GETs per second         (the same path without Upgrade, a new TCP
+//                                  connection each, C at a time: the route
+//                                  pipeline without the WebSocket part), and
+//                                  the server CPU per GET
 //   memory per idle connection    (heap + external after a full GC; the RSS
 //                                  delta is in --json, too noisy for a ratio)
 //
-// and the ratios zastro / ws. bench/run.sh builds the package and the app and
+// and the ratios zastro / ws. The last line of the output is
+// `throughput_ratio=.. cpu_per_rt_ratio=.. handshake_ratio=.. mem_ratio=.. p99_ratio=..`. bench/run.sh builds the package and the app and
 // runs this file from the app folder (it imports `ws` from there).
 //
 //   node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs [--json]
+//
+// The baseline can be another server with a WebSocket echo at --ws-path (an
+// older build of the app, for a before/after comparison); --summary no leaves
+// out the last line.
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
 import { request } from "node:http"
@@ -28,6 +41,8 @@ const { values: opt } = parseArgs({
   options: {
     "zastro-entry": { type: "string" },
     "ws-server": { type: "string" },
+    // the baseline's WebSocket path (another build of the app can be the baseline)
+    "ws-path": { type: "string", default: "/" },
     "gc-hook": { type: "string", default: new URL("./gc-hook.mjs", import.meta.url).pathname },
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "3" },
@@ -35,6 +50,8 @@ const { values: opt } = parseArgs({
     concurrency: { type: "string", default: "8" },
     idle: { type: "string", default: "1000" },
     label: { type: "string", default: "zastro-websockets-node" },
+    // "no": leave out the last line of ratios (run.sh's comparison without Astro)
+    summary: { type: "string", default: "yes" },
     json: { type: "boolean", default: false },
   },
 })
@@ -126,34 +143,66 @@ async function openMany(url, n) {
   return out
 }
 
-// Round trips per second: each connection keeps one message in flight.
+// User + system CPU time of a process, in clock ticks (Linux /proc), or
+// undefined where there is no /proc.
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined
+  }
+}
+
+function percentile(values, p) {
+  if (values.length === 0) return NaN
+  const sorted = Float64Array.from(values).sort()
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+// Round trips per second: each connection keeps one message in flight. Also
+// the server's CPU time per round trip and the p99 of the round-trip times.
 async function echo(server, secs) {
   const sockets = await openMany(server.url, connections)
   const payload = "x".repeat(32)
+  const latencies = []
   let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
     sockets.map(
       (ws) =>
         new Promise((res) => {
+          let sentAt = performance.now()
           ws.on("message", () => {
+            const now = performance.now()
+            latencies.push(now - sentAt)
             count++
-            if (performance.now() < deadline) ws.send(payload)
-            else res()
+            if (now < deadline) {
+              sentAt = now
+              ws.send(payload)
+            } else res()
           })
           ws.send(payload)
         }),
     ),
   )
-  const rate = count / ((performance.now() - start) / 1000)
+  const elapsed = (performance.now() - start) / 1000
+  const cpuAfter = cpuTicks(server.child.pid)
   await Promise.all(sockets.map(close))
-  return rate
+  return {
+    rate: count / elapsed,
+    cpuPerRoundTrip: cpuBefore === undefined || cpuAfter === undefined ? NaN : (cpuAfter - cpuBefore) / count,
+    p99: percentile(latencies, 99),
+  }
 }
 
 // Handshakes per second: open, then close, `concurrency` at a time.
 async function handshakes(server, secs) {
   let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
@@ -165,7 +214,43 @@ async function handshakes(server, secs) {
       }
     }),
   )
-  return count / ((performance.now() - start) / 1000)
+  return { rate: count / ((performance.now() - start) / 1000), cpu: cpuPerOp(server, cpuBefore, count) }
+}
+
+// Server CPU time per operation since `before`, in clock ticks.
+function cpuPerOp(server, before, count) {
+  const after = cpuTicks(server.child.pid)
+  return before === undefined || after === undefined ? NaN : (after - before) / count
+}
+
+// Plain GETs per second on the WebSocket path (the route answers 426), a new
+// TCP connection each, `concurrency` at a time: what a handshake costs
+// without its WebSocket part.
+function plainGet(url) {
+  return new Promise((res, rej) => {
+    const req = request(url.replace(/^ws/, "http"), { agent: false, headers: { connection: "close" } }, (r) => {
+      r.resume()
+      r.once("end", () => (r.statusCode === 426 ? res() : rej(new Error(`${url}: HTTP ${r.statusCode}, want 426`))))
+    })
+    req.once("error", rej)
+    req.end()
+  })
+}
+
+async function gets(server, secs) {
+  let count = 0
+  const cpuBefore = cpuTicks(server.child.pid)
+  const start = performance.now()
+  const deadline = start + secs * 1000
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await plainGet(server.url)
+        count++
+      }
+    }),
+  )
+  return { rate: count / ((performance.now() - start) / 1000), cpu: cpuPerOp(server, cpuBefore, count) }
 }
 
 // Bytes per idle connection, after a full GC on both sides of the count.
@@ -191,7 +276,7 @@ const median = (xs) => {
 }
 
 const zastro = await startServer(opt.label, opt["zastro-entry"], 4400 + (process.pid % 500), "/api/echo")
-const plain = await startServer("ws", opt["ws-server"], 4900 + (process.pid % 500), "/")
+const plain = await startServer("ws", opt["ws-server"], 4900 + (process.pid % 500), opt["ws-path"])
 const servers = [zastro, plain]
 log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, ${seconds} s per measure, ${connections} echo connections, ${concurrency} handshakes at a time, ${idle} idle connections`)
 
@@ -199,13 +284,28 @@ log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, $
 for (const s of servers) {
   await echo(s, 1)
   await handshakes(s, 1)
+  await gets(s, 0.5)
 }
 
-const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], handshakes: [], heap: [], rss: [] }]))
+const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], cpu: [], p99: [], handshakes: [], hsCpu: [], gets: [], getCpu: [], heap: [], rss: [] }]))
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? servers : [...servers].reverse()
-  for (const s of order) samples[s.name].echo.push(await echo(s, seconds))
-  for (const s of order) samples[s.name].handshakes.push(await handshakes(s, seconds))
+  for (const s of order) {
+    const e = await echo(s, seconds)
+    samples[s.name].echo.push(e.rate)
+    samples[s.name].cpu.push(e.cpuPerRoundTrip)
+    samples[s.name].p99.push(e.p99)
+  }
+  for (const s of order) {
+    const h = await handshakes(s, seconds)
+    samples[s.name].handshakes.push(h.rate)
+    samples[s.name].hsCpu.push(h.cpu)
+  }
+  for (const s of order) {
+    const g = await gets(s, seconds / 2)
+    samples[s.name].gets.push(g.rate)
+    samples[s.name].getCpu.push(g.cpu)
+  }
   for (const s of order) {
     const m = await idleMemory(s)
     samples[s.name].heap.push(m.heap)
@@ -216,46 +316,83 @@ for (let r = 0; r < rounds; r++) {
       servers
         .map((s) => {
           const x = samples[s.name]
-          return `${s.name} ${Math.round(x.echo.at(-1))} rt/s ${Math.round(x.handshakes.at(-1))} hs/s ${(x.heap.at(-1) / 1024).toFixed(1)} KiB`
+          return `${s.name} ${Math.round(x.echo.at(-1))} rt/s ${x.p99.at(-1).toFixed(2)} ms p99 ${Math.round(x.handshakes.at(-1))} hs/s ${Math.round(x.gets.at(-1))} GET/s ${(x.heap.at(-1) / 1024).toFixed(1)} KiB`
         })
         .join(" | "),
   )
 }
 
+// Figures per server are medians over the rounds; ratios are the medians of
+// the per-round ratios (both servers measured back to back in each round).
 const result = {}
 for (const s of servers) {
   const x = samples[s.name]
   result[s.name] = {
     echo_round_trips_per_s: median(x.echo),
+    cpu_us_per_round_trip: median(x.cpu) * 10_000, // clock ticks of 10 ms (USER_HZ)
+    p99_echo_ms: median(x.p99),
     handshakes_per_s: median(x.handshakes),
+    cpu_us_per_handshake: median(x.hsCpu) * 10_000,
+    plain_gets_per_s: median(x.gets),
+    cpu_us_per_plain_get: median(x.getCpu) * 10_000,
     heap_bytes_per_idle_connection: median(x.heap),
     rss_bytes_per_idle_connection: median(x.rss),
   }
 }
 const z = result[zastro.name]
 const w = result.ws
+const zs = samples[zastro.name]
+const ws = samples.ws
+const perRound = (key) => median(zs[key].map((v, i) => v / ws[key][i]))
 const ratios = {
-  echo_round_trips_per_s: z.echo_round_trips_per_s / w.echo_round_trips_per_s,
-  handshakes_per_s: z.handshakes_per_s / w.handshakes_per_s,
-  heap_bytes_per_idle_connection: z.heap_bytes_per_idle_connection / w.heap_bytes_per_idle_connection,
+  echo_round_trips_per_s: perRound("echo"),
+  cpu_per_round_trip: perRound("cpu"),
+  p99_echo: perRound("p99"),
+  handshakes_per_s: perRound("handshakes"),
+  cpu_per_handshake: perRound("hsCpu"),
+  plain_gets_per_s: perRound("gets"),
+  cpu_per_plain_get: perRound("getCpu"),
+  heap_bytes_per_idle_connection: perRound("heap"),
+}
+// Where a handshake's server CPU goes, in µs: what ws alone spends on one
+// (connection, HTTP parsing, upgrade, close), what the route pipeline adds (a
+// plain GET to the route, zastro minus the bare server) and what the upgrade
+// plumbing adds (handshake minus GET, zastro minus ws).
+const split = {
+  ws_handshake_us: w.cpu_us_per_handshake,
+  route_pipeline_us: z.cpu_us_per_plain_get - w.cpu_us_per_plain_get,
+  upgrade_plumbing_us: z.cpu_us_per_handshake - z.cpu_us_per_plain_get - (w.cpu_us_per_handshake - w.cpu_us_per_plain_get),
 }
 
 const int = (n) => Math.round(n).toLocaleString("en-US")
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
 const rows = [
   ["echo round-trips/s", int(z.echo_round_trips_per_s), int(w.echo_round_trips_per_s), ratios.echo_round_trips_per_s],
+  ["server CPU per round trip", `${z.cpu_us_per_round_trip.toFixed(1)} µs`, `${w.cpu_us_per_round_trip.toFixed(1)} µs`, ratios.cpu_per_round_trip],
+  ["p99 echo latency", `${z.p99_echo_ms.toFixed(2)} ms`, `${w.p99_echo_ms.toFixed(2)} ms`, ratios.p99_echo],
   ["handshakes/s", int(z.handshakes_per_s), int(w.handshakes_per_s), ratios.handshakes_per_s],
+  ["server CPU per handshake", `${int(z.cpu_us_per_handshake)} µs`, `${int(w.cpu_us_per_handshake)} µs`, ratios.cpu_per_handshake],
+  ["plain GETs/s (new connection each)", int(z.plain_gets_per_s), int(w.plain_gets_per_s), ratios.plain_gets_per_s],
+  ["server CPU per plain GET", `${int(z.cpu_us_per_plain_get)} µs`, `${int(w.cpu_us_per_plain_get)} µs`, ratios.cpu_per_plain_get],
   ["memory per idle connection", kib(z.heap_bytes_per_idle_connection), kib(w.heap_bytes_per_idle_connection), ratios.heap_bytes_per_idle_connection],
 ]
 const out = [
   `| metric (median of ${rounds} rounds) | ${zastro.name} | ws | ratio |`,
   "| --- | ---: | ---: | ---: |",
   ...rows.map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
+  "",
+  `server CPU per handshake: ws ${int(split.ws_handshake_us)} µs, + route pipeline ${int(split.route_pipeline_us)} µs, ` +
+    `+ upgrade plumbing ${int(split.upgrade_plumbing_us)} µs`,
 ]
 if (opt.json) {
-  console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, samples }, null, 2))
+  console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, split, samples }, null, 2))
 } else {
   console.log(out.join("\n"))
 }
+const fixed = (n) => (Number.isFinite(n) ? n.toFixed(2) : "NaN")
+if (opt.summary !== "no") console.log(
+  `throughput_ratio=${fixed(ratios.echo_round_trips_per_s)} cpu_per_rt_ratio=${fixed(ratios.cpu_per_round_trip)} ` +
+    `handshake_ratio=${fixed(ratios.handshakes_per_s)} mem_ratio=${fixed(ratios.heap_bytes_per_idle_connection)} p99_ratio=${fixed(ratios.p99_echo)}`,
+)
 stopAll()
 process.exit(0)

@@ -231,6 +231,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 		Prov:          prov,
 		Workspace:     snap.Workspace,
 		RuntimeDeps:   templates.Dependencies(ad.Name),
+		OptionalDeps:  templates.OptionalDependencies(ad.Name),
 		OptionalPeers: templates.OptionalPeers(ad.Name),
 		ExtraExports:  exports,
 		RootFiles:     rootTypes,

@@ -68,6 +68,16 @@ func packageJSON(src []byte, p pkgInfo) ([]byte, error) {
 	for _, k := range sortedKeys(p.RuntimeDeps) {
 		deps.Set(k, p.RuntimeDeps[k])
 	}
+	if len(p.OptionalDeps) > 0 {
+		optional := o.Object("optionalDependencies")
+		if optional == nil {
+			optional = newObject()
+			o.Set("optionalDependencies", optional)
+		}
+		for _, k := range sortedKeys(p.OptionalDeps) {
+			optional.Set(k, p.OptionalDeps[k])
+		}
+	}
 	if peers := o.Object("peerDependencies"); peers != nil {
 		for _, k := range peers.Keys() {
 			if spec := peers.String(k); strings.HasPrefix(spec, "workspace:") {
@@ -144,12 +154,13 @@ func resolveWorkspace(spec, version string) string {
 }
 
 type pkgInfo struct {
-	Upstream    string
-	Name        string
-	Version     string
-	Prov        upstream.Provenance
-	Workspace   map[string]string
-	RuntimeDeps map[string]string
+	Upstream     string
+	Name         string
+	Version      string
+	Prov         upstream.Provenance
+	Workspace    map[string]string
+	RuntimeDeps  map[string]string
+	OptionalDeps map[string]string // the runtime's "optionalDependencies" (ws's native helpers)
 	// OptionalPeers: packages the runtime imports only when an option asks
 	// for them (peerDependencies with peerDependenciesMeta optional).
 	OptionalPeers map[string]string

@@ -88,3 +88,45 @@ func TestPackageJSONOptionalPeers(t *testing.T) {
 		t.Errorf("astro became optional:\n%s", out)
 	}
 }
+
+// TestPackageJSONOptionalDependencies checks that the runtime's optional
+// dependencies (ws's native helpers) land in "optionalDependencies", next to
+// upstream's own ones, and never in "dependencies".
+func TestPackageJSONOptionalDependencies(t *testing.T) {
+	src := []byte(`{"name": "@astrojs/node", "version": "1.0.0", "exports": {".": "./dist/index.js"}, "dependencies": {"send": "^1.0.0"}, "optionalDependencies": {"fsevents": "^2.0.0"}}`)
+	out, err := packageJSON(src, pkgInfo{
+		Upstream:     "@astrojs/node",
+		Name:         "zastro-websockets-node",
+		Version:      "1.0.0-node.1.0.0",
+		RuntimeDeps:  templates.Dependencies("node"),
+		OptionalDeps: templates.OptionalDependencies("node"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pj struct {
+		Dependencies         map[string]string `json:"dependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
+	}
+	if err := json.Unmarshal(out, &pj); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bufferutil", "utf-8-validate"} {
+		if pj.OptionalDependencies[name] == "" {
+			t.Errorf("optionalDependencies has no %s:\n%s", name, out)
+		}
+		if _, ok := pj.Dependencies[name]; ok {
+			t.Errorf("%s is a hard dependency:\n%s", name, out)
+		}
+	}
+	if pj.OptionalDependencies["fsevents"] != "^2.0.0" || pj.Dependencies["send"] != "^1.0.0" || pj.Dependencies["ws"] == "" {
+		t.Errorf("upstream's dependencies or ws lost:\n%s", out)
+	}
+	plain, err := packageJSON(src, pkgInfo{Upstream: "@astrojs/node", Name: "zastro-websockets-node", Version: "1.0.0-node.1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(plain), "bufferutil") {
+		t.Errorf("optional dependencies added without being asked for:\n%s", plain)
+	}
+}

@@ -76,6 +76,16 @@ func OptionalPeers(adapter string) map[string]string {
 	return peers
 }
 
+// optionalDependencies lists, per adapter, what the generated package.json
+// adds to "optionalDependencies": the native helpers that ws loads when they
+// are installed (ws's own advice: `npm install --save-optional`). bufferutil
+// masks and unmasks frames on Node before 26.12; utf-8-validate checks text
+// on Node without buffer.isUtf8. Where they do not install, ws uses its own
+// JavaScript.
+var optionalDependencies = map[string]map[string]string{
+	"node": {"bufferutil": "^4.0.9", "utf-8-validate": "^6.0.5"},
+}
+
 // subpaths lists, per adapter, the runtime modules that users import through
 // package subpaths ("zastro-websockets-node/connection-manager"): each is a
 // compiled file of the adapter's own folder with a declaration file beside it.
@@ -133,6 +143,17 @@ func Types(adapter string) (map[string][]byte, error) {
 func Dependencies(adapter string) map[string]string {
 	deps := make(map[string]string, len(dependencies[adapter]))
 	for name, version := range dependencies[adapter] {
+		deps[name] = version
+	}
+	return deps
+}
+
+// OptionalDependencies returns the npm optional dependencies (name to semver
+// range) that the generated package.json must add for the runtime of an
+// adapter; none for an adapter without any.
+func OptionalDependencies(adapter string) map[string]string {
+	deps := make(map[string]string, len(optionalDependencies[adapter]))
+	for name, version := range optionalDependencies[adapter] {
 		deps[name] = version
 	}
 	return deps

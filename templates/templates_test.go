@@ -87,6 +87,13 @@ func TestDependencies(t *testing.T) {
 	if Dependencies("node")["ws"] == "changed" {
 		t.Error("Dependencies returns the package's own map")
 	}
+	optional := OptionalDependencies("node")
+	if optional["bufferutil"] == "" || optional["utf-8-validate"] == "" || len(optional) != 2 {
+		t.Errorf("OptionalDependencies(node) = %v, want bufferutil and utf-8-validate", optional)
+	}
+	if len(OptionalDependencies("cloudflare")) != 0 {
+		t.Errorf("OptionalDependencies(cloudflare) = %v, want none: the worker never loads ws", OptionalDependencies("cloudflare"))
+	}
 }
 
 // TestCompilePerFile compiles each runtime file alone, as the build stage

@@ -8,9 +8,56 @@ export interface WorkerWebSocket {
 	accept(): void
 	send(data: string | ArrayBuffer | ArrayBufferView): void
 	close(code?: number, reason?: string): void
-	addEventListener(type: "message", listener: (event: { data: string | ArrayBuffer }) => void): void
+	addEventListener(type: "message", listener: (event: { data: string | ArrayBuffer | ArrayBufferView }) => void): void
 	addEventListener(type: "close", listener: (event: { code: number; reason: string; wasClean?: boolean }) => void): void
 	addEventListener(type: "error", listener: (event: { error?: unknown; message?: string }) => void): void
+}
+
+/** One connection's wire: one object, and the three listeners it needs. */
+class WorkerWire implements Wire {
+	readonly #ws: WorkerWebSocket
+	readonly #control: SocketControl
+	#closeSent = false
+
+	constructor(ws: WorkerWebSocket, control: SocketControl) {
+		this.#ws = ws
+		this.#control = control
+	}
+
+	// workerd does not report what it has buffered.
+	get bufferedAmount(): number {
+		return 0
+	}
+
+	send(data: string | Uint8Array): void {
+		this.#ws.send(data)
+	}
+
+	close(code: number | undefined, reason: string): void {
+		this.#closeSent = true
+		if (code === undefined) this.#ws.close()
+		else this.#ws.close(code, reason)
+	}
+
+	/** A message: strings and ArrayBuffers go on as they are, no copy, no wrapper. */
+	message(data: string | ArrayBuffer | ArrayBufferView): void {
+		if (typeof data === "string" || data instanceof ArrayBuffer) this.#control.message(data)
+		else this.#control.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+	}
+
+	closed(code: number, reason: string): void {
+		if (!this.#closeSent) {
+			// As a browser does, answer the peer's close frame with the same code.
+			this.#closeSent = true
+			replyClose(this.#ws, code, reason)
+		}
+		this.#control.closed(code, reason)
+	}
+
+	failed(error: unknown): void {
+		this.#control.error(error)
+		this.#control.closed(1006, "")
+	}
 }
 
 /**
@@ -20,37 +67,10 @@ export interface WorkerWebSocket {
  * sends until the handshake is written.
  */
 export function bindWire(ws: WorkerWebSocket, control: SocketControl, protocol: string): void {
-	let closeSent = false
-	const wire: Wire = {
-		// workerd does not report what it has buffered.
-		get bufferedAmount() {
-			return 0
-		},
-		send(data) {
-			ws.send(data)
-		},
-		close(code, reason) {
-			closeSent = true
-			if (code === undefined) ws.close()
-			else ws.close(code, reason)
-		},
-	}
-	ws.addEventListener("message", (event) => {
-		const data = event.data
-		control.message(typeof data === "string" ? data : toArrayBuffer(data))
-	})
-	ws.addEventListener("close", (event) => {
-		if (!closeSent) {
-			// As a browser does, answer the peer's close frame with the same code.
-			closeSent = true
-			replyClose(ws, event.code, event.reason)
-		}
-		control.closed(event.code, event.reason)
-	})
-	ws.addEventListener("error", (event) => {
-		control.error(event.error ?? event.message)
-		control.closed(1006, "")
-	})
+	const wire = new WorkerWire(ws, control)
+	ws.addEventListener("message", (event) => wire.message(event.data))
+	ws.addEventListener("close", (event) => wire.closed(event.code, event.reason))
+	ws.addEventListener("error", (event) => wire.failed(event.error ?? event.message))
 	queueMicrotask(() => control.open(wire, protocol, ""))
 }
 
@@ -67,11 +87,4 @@ function replyClose(ws: WorkerWebSocket, code: number, reason: string): void {
 			// the connection is gone
 		}
 	}
-}
-
-function toArrayBuffer(data: ArrayBuffer | ArrayBufferView): ArrayBuffer {
-	if (data instanceof ArrayBuffer) return data
-	const copy = new Uint8Array(data.byteLength)
-	copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-	return copy.buffer
 }

@@ -97,20 +97,22 @@ export interface Admission {
 export interface TrafficMeter {
 	received(bytes: number): void
 	sent(bytes: number): void
+	/** The connection closed; called before the route's socket hears of it. */
+	ended(code: number, reason: string): void
 }
 
 export type AdmissionResult =
 	| { readonly ok: true; readonly admission: Admission }
 	| { readonly ok: false; readonly status: number; readonly message: string; readonly headers: Record<string, string> }
 
-interface Traffic {
+export interface Traffic {
 	messagesIn: number
 	messagesOut: number
 	bytesIn: number
 	bytesOut: number
 }
 
-interface RouteCounters extends Traffic {
+export interface RouteCounters extends Traffic {
 	active: number
 	total: number
 }
@@ -152,6 +154,8 @@ export class ConnectionManager extends EventEmitter {
 	#relaying = false
 	/** Whether the failure of a cluster-wide admission was reported in this outage. */
 	#admitFallbackReported = false
+	/** One function for every connection, rather than a closure each. */
+	readonly #closedHook = (connection: Connection, code: number, reason: string): void => this.#closed(connection, code, reason)
 
 	/** Not constructible: `getConnectionManager()` returns the process's manager. */
 	constructor(key?: symbol) {
@@ -319,27 +323,13 @@ export class ConnectionManager extends EventEmitter {
 		const route = this.#route(connection.routeKey)
 		route.active++
 		route.total++
-		ws.on("pong", () => connection.pong())
-		// Before the route's own close handler runs: it sees the connection gone.
-		ws.once("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")))
+		// The connection counts its traffic into these; the wire reports the
+		// close to it before the route's own close handler runs, which then
+		// sees the connection gone.
+		connection.meter(route, this.#totals, this.#closedHook)
 		this.#emit("connection:added", connection)
 		if (this.#shutdown) connection.close(this.#shutdownCode, this.#shutdownReason, "shutdown")
-		return {
-			received: (bytes) => {
-				connection.received(bytes)
-				this.#totals.messagesIn++
-				this.#totals.bytesIn += bytes
-				route.messagesIn++
-				route.bytesIn += bytes
-			},
-			sent: (bytes) => {
-				connection.sent(bytes)
-				this.#totals.messagesOut++
-				this.#totals.bytesOut += bytes
-				route.messagesOut++
-				route.bytesOut += bytes
-			},
-		}
+		return connection
 	}
 
 	#closed(connection: Connection, code: number, reason: string): void {

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto"
 import type { WebSocket } from "ws"
 import type { ServerWebSocket } from "../shared/server-websocket.js"
+import type { RouteCounters, TrafficMeter, Traffic } from "./connection-manager.js"
 import type {
 	ConnectionState,
 	HealthCheckResult,
@@ -28,14 +29,14 @@ interface PendingPing {
 	readonly sentAt: number
 }
 
-export class Connection implements ManagedConnection {
-	readonly id: string = randomUUID()
+type ClosedHook = (connection: Connection, code: number, reason: string) => void
+
+export class Connection implements ManagedConnection, TrafficMeter {
+	readonly id: string = flat(randomUUID())
 	readonly ip: string
 	readonly userAgent: string
 	readonly route: string
 	readonly createdAt: number = Date.now()
-	readonly tags: Set<string> = new Set()
-	readonly data: Record<string, unknown> = {}
 	/** The key of this connection's route in the per-route statistics. */
 	readonly routeKey: string
 	lastActivity: number = this.createdAt
@@ -52,12 +53,28 @@ export class Connection implements ManagedConnection {
 	#closed = false
 	#removal: RemovalReason | undefined
 	#ping: PendingPing | undefined
+	#listensForPong = false
+	// Made on first use: most connections never get tags or data.
+	#tags: Set<string> | undefined
+	#data: Record<string, unknown> | undefined
+	// Where the traffic is also counted, and whom to tell of the close (set when it opens).
+	#routeCounters: RouteCounters | undefined
+	#totals: Traffic | undefined
+	#onClosed: ClosedHook | undefined
 
 	constructor(client: ClientInfo, routeKey: string) {
 		this.ip = client.ip
 		this.userAgent = client.userAgent
 		this.route = client.route
 		this.routeKey = routeKey
+	}
+
+	get tags(): Set<string> {
+		return (this.#tags ??= new Set())
+	}
+
+	get data(): Record<string, unknown> {
+		return (this.#data ??= {})
 	}
 
 	get remoteAddress(): string {
@@ -112,16 +129,39 @@ export class Connection implements ManagedConnection {
 		this.#ws = ws
 	}
 
+	/** The connection opened: its traffic also counts into `route` and `totals`; `onClosed` hears of the close. */
+	meter(route: RouteCounters, totals: Traffic, onClosed: ClosedHook): void {
+		this.#routeCounters = route
+		this.#totals = totals
+		this.#onClosed = onClosed
+	}
+
 	received(bytes: number): void {
 		this.messagesIn++
 		this.bytesIn += bytes
 		this.lastActivity = Date.now()
+		const route = this.#routeCounters
+		const totals = this.#totals
+		if (route !== undefined && totals !== undefined) {
+			route.messagesIn++
+			route.bytesIn += bytes
+			totals.messagesIn++
+			totals.bytesIn += bytes
+		}
 	}
 
 	sent(bytes: number): void {
 		this.messagesOut++
 		this.bytesOut += bytes
 		this.lastActivity = Date.now()
+		const route = this.#routeCounters
+		const totals = this.#totals
+		if (route !== undefined && totals !== undefined) {
+			route.messagesOut++
+			route.bytesOut += bytes
+			totals.messagesOut++
+			totals.bytesOut += bytes
+		}
 	}
 
 	/** Starts the closing handshake with any code ws accepts (1001 included). */
@@ -149,6 +189,10 @@ export class Connection implements ManagedConnection {
 		if (ws === undefined || ws.readyState !== ws.OPEN) {
 			return Promise.resolve({ healthy: false, error: "The connection is not open." })
 		}
+		if (!this.#listensForPong) {
+			this.#listensForPong = true
+			ws.on("pong", () => this.pong())
+		}
 		let resolve!: (result: HealthCheckResult) => void
 		const promise = new Promise<HealthCheckResult>((r) => {
 			resolve = r
@@ -172,6 +216,13 @@ export class Connection implements ManagedConnection {
 		this.#settlePing({ healthy: true, latency: Date.now() - ping.sentAt })
 	}
 
+	/** The wire reports the close (TrafficMeter): the manager hears of it once. */
+	ended(code: number, reason: string): void {
+		const onClosed = this.#onClosed
+		this.#onClosed = undefined
+		onClosed?.(this, code, reason)
+	}
+
 	/** The connection is gone; a ping in flight fails. */
 	closed(code: number, reason: string): void {
 		this.#closed = true
@@ -189,4 +240,13 @@ export class Connection implements ManagedConnection {
 		if (result.latency !== undefined) this.latency = result.latency
 		ping.resolve(result)
 	}
+}
+
+/**
+ * The same text as one flat string. randomUUID() builds its result by
+ * concatenation, which V8 keeps as a tree of a dozen pieces for as long as
+ * the string lives; a connection keeps its id for its whole life.
+ */
+function flat(text: string): string {
+	return Buffer.from(text, "latin1").toString("latin1")
 }

@@ -37,12 +37,18 @@ export function upgradeOf(req: IncomingMessage): UpgradeRequest | undefined {
 
 type State = "pending" | "accepted" | "rejected" | "gone"
 
+// Tokens only need to be unique and not guessable from outside: one random
+// prefix per process and a counter, rather than a UUID per handshake.
+const TOKEN_PREFIX = randomUUID()
+let tokens = 0
+
 export class Handshake implements UpgradeRequest {
-	readonly token: string = randomUUID()
+	readonly token: string = `${TOKEN_PREFIX}.${(++tokens).toString(36)}`
 	readonly offeredProtocols: readonly string[]
 	readonly #req: IncomingMessage
-	readonly #socket: Duplex
-	readonly #head: Buffer
+	// Let go of once ws has the connection: an open socket keeps nothing of its request.
+	#socket: Duplex | undefined
+	#head: Buffer | undefined
 	readonly #server: WebSocketServer
 	readonly #admission: Admission | undefined
 	#state: State = "pending"
@@ -102,14 +108,19 @@ export class Handshake implements UpgradeRequest {
 		if (this.#state !== "pending") return
 		const control = this.#control
 		if (control === undefined) return this.reject()
+		const socket = this.#socket
+		if (socket === undefined || this.#head === undefined) return this.reject()
 		this.#state = "accepted"
 		this.#responseHeaders = headerLines
-		this.#server.handleUpgrade(this.#req, this.#socket, this.#head, (ws: WebSocket) => {
+		this.#server.handleUpgrade(this.#req, socket, this.#head, (ws: WebSocket) => {
 			registry.delete(this.#req)
+			this.#socket = undefined
+			this.#head = undefined
+			this.#responseHeaders = []
 			bindWire(ws, control, this.#admission?.open(ws))
 		})
 		// When ws refuses the handshake it answers and destroys the socket without calling back.
-		if (this.#socket.destroyed) this.#gone()
+		if (socket.destroyed) this.#gone()
 	}
 
 	/** The route returned another Response: it is written to the client, the socket closes. */
@@ -124,7 +135,7 @@ export class Handshake implements UpgradeRequest {
 	/** The client left, the route took too long, or the request went elsewhere. */
 	abandon(): void {
 		if (this.#state === "accepted") {
-			if (this.#socket.destroyed) this.#gone()
+			if (this.#socket?.destroyed) this.#gone()
 			return
 		}
 		if (this.#state !== "pending") return
@@ -172,12 +183,22 @@ export function classifyUpgrade(req: IncomingMessage): UpgradeKind {
 	return { kind: "websocket", protocols }
 }
 
+// The last socket URL made, by what it was made from: handshakes to one
+// route give the same text, kept once rather than parsed and stored per socket.
+let lastUrl: { path: string | undefined; host: string | undefined; scheme: string; href: string } | undefined
+
 function socketUrl(req: IncomingMessage): string {
 	const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
 	const scheme = encrypted ? "wss" : "ws"
+	const path = req.url
+	const host = req.headers.host
+	if (lastUrl !== undefined && lastUrl.path === path && lastUrl.host === host && lastUrl.scheme === scheme) return lastUrl.href
+	let href: string
 	try {
-		return new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`).href
+		href = new URL(path ?? "/", `${scheme}://${host ?? "localhost"}`).href
 	} catch {
-		return `${scheme}://localhost/`
+		href = `${scheme}://localhost/`
 	}
+	lastUrl = { path, host, scheme, href }
+	return href
 }

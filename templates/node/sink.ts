@@ -43,6 +43,16 @@ const NOT_FORWARDED = new Set([
  */
 type Decision = "open" | "accepted" | "written" | "closed"
 
+/**
+ * The `error` listener that every upgrade socket gets until `ws` or a
+ * response owns it: a reset shows as `close`, it must not crash the server.
+ * One function for all sockets, so that it keeps nothing alive and can be
+ * taken off again.
+ */
+export function ignoreSocketError(): void {}
+
+let decided!: (sink: UpgradeSink) => boolean
+
 export class UpgradeSink extends ServerResponse {
 	readonly #socket: Duplex
 	readonly #handshake: Handshake | undefined
@@ -50,6 +60,11 @@ export class UpgradeSink extends ServerResponse {
 	#decision: Decision = "open"
 	#ended = false
 
+	static {
+		decided = (sink) => sink.#decision === "accepted" || sink.#decision === "closed"
+	}
+
+	/** The socket must already have ignoreSocketError as an `error` listener. */
 	constructor(req: IncomingMessage, socket: Duplex, handshake: Handshake | undefined, responseTimeout: number) {
 		super(req)
 		this.#socket = socket
@@ -58,21 +73,15 @@ export class UpgradeSink extends ServerResponse {
 		this.assignSocket(socket as Socket)
 		this.#timer = setTimeout(() => this.#timedOut(responseTimeout), responseTimeout)
 		this.#timer.unref()
-		socket.on("error", () => {}) // a reset shows as `close` below; it must not crash the server
-		socket.once("close", () => {
+		// While the socket is assigned, ServerResponse reports its close as
+		// this response's `close`: no listener of our own on the socket, whose
+		// listener list ws then gets as it would from a plain server.
+		this.once("close", () => {
 			clearTimeout(this.#timer)
 			handshake?.abandon()
 		})
 		this.once("finish", () => {
 			if (this.#decision === "written") socket.end(() => socket.destroy())
-		})
-		// Upstream checks headersSent before writing a 500 of its own.
-		Object.defineProperty(this, "headersSent", {
-			configurable: true,
-			get: () =>
-				this.#decision === "accepted" ||
-				this.#decision === "closed" ||
-				(Reflect.get(ServerResponse.prototype, "headersSent", this) as boolean),
 		})
 	}
 
@@ -165,8 +174,11 @@ export class UpgradeSink extends ServerResponse {
 	#accept(given: HeadersArgument | undefined): void {
 		this.#decision = "accepted"
 		const lines = forwardedHeaderLines(this.getHeaders(), given)
-		this.detachSocket(this.#socket as Socket)
+		const socket = this.#socket
+		this.detachSocket(socket as Socket)
 		this.#handshake?.accept(lines)
+		// ws owns the open socket now, with an `error` listener of its own.
+		if (!socket.destroyed) socket.off("error", ignoreSocketError)
 	}
 
 	#carriesToken(given: HeadersArgument | undefined): boolean {
@@ -178,6 +190,15 @@ export class UpgradeSink extends ServerResponse {
 		return headerPairs(given).some(([name, value]) => name.toLowerCase() === UPGRADE_TOKEN_HEADER && matches(value))
 	}
 }
+
+// Upstream checks headersSent before writing a 500 of its own. One getter on
+// the prototype, rather than a property per response.
+Object.defineProperty(UpgradeSink.prototype, "headersSent", {
+	configurable: true,
+	get(this: UpgradeSink): boolean {
+		return decided(this) || (Reflect.get(ServerResponse.prototype, "headersSent", this) as boolean)
+	},
+})
 
 /** Writes a minimal response straight to a socket that no ServerResponse owns, then closes it. */
 export function respondRaw(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {

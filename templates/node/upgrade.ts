@@ -10,7 +10,7 @@ import { logError } from "../shared/log.js"
 import { type Admission, type ConnectionManager, processConnectionManager } from "./connection-manager.js"
 import { classifyUpgrade, Handshake, upgradeOf } from "./handshake.js"
 import { type AdapterOptions, isOriginAllowed, type ResolvedOptions, resolveOptions } from "./options.js"
-import { respondRaw, UpgradeSink } from "./sink.js"
+import { ignoreSocketError, respondRaw, UpgradeSink } from "./sink.js"
 
 /** Upstream's request handler: `(req, res)` standalone, `(req, res, next, locals)` middleware. */
 export type RequestHandler = (
@@ -68,7 +68,7 @@ export class UpgradeEndpoint {
 		head: Buffer,
 		dispatch: (req: IncomingMessage, sink: UpgradeSink) => unknown,
 	): void {
-		socket.on("error", () => {})
+		socket.on("error", ignoreSocketError)
 		const upgrade = classifyUpgrade(req)
 		if (upgrade.kind === "invalid") {
 			respondRaw(socket, upgrade.status, upgrade.message, upgrade.headers)

@@ -1,52 +1,83 @@
 // The Node wire: a `ws` connection reporting to a ServerWebSocket.
+//
+// Per connection there is one NodeWire and nothing else: the `ws` listeners
+// are shared functions that find their wire on the `ws` object, sends reuse
+// two constant option objects, and received bytes are handed on without a
+// copy (shared/websocket.ts copies only views that do not own their memory).
 
 import type { RawData, WebSocket } from "ws"
 import type { SocketControl, Wire } from "../shared/websocket.js"
 import type { TrafficMeter } from "./connection-manager.js"
 
+const WIRE = Symbol("zastro.wire")
+const TEXT = { binary: false } as const
+const BINARY = { binary: true } as const
+
+type WiredSocket = WebSocket & { [WIRE]?: NodeWire }
+
+class NodeWire implements Wire {
+	readonly ws: WebSocket
+	readonly control: SocketControl
+	readonly meter: TrafficMeter | undefined
+
+	constructor(ws: WebSocket, control: SocketControl, meter: TrafficMeter | undefined) {
+		this.ws = ws
+		this.control = control
+		this.meter = meter
+	}
+
+	get bufferedAmount(): number {
+		return this.ws.bufferedAmount
+	}
+
+	send(data: string | Uint8Array): void {
+		const ws = this.ws
+		if (this.meter !== undefined && ws.readyState === ws.OPEN) {
+			this.meter.sent(typeof data === "string" ? Buffer.byteLength(data) : data.byteLength)
+		}
+		ws.send(data, typeof data === "string" ? TEXT : BINARY)
+	}
+
+	close(code: number | undefined, reason: string): void {
+		this.ws.close(code, reason)
+	}
+}
+
 /**
  * Connects an accepted `ws` socket to its ServerWebSocket and fires `open`.
- * `meter` counts the messages and payload bytes of each direction.
+ * `meter` counts the messages and payload bytes of each direction, and hears
+ * of the close before the route's socket does.
  */
 export function bindWire(ws: WebSocket, control: SocketControl, meter?: TrafficMeter): void {
-	const wire: Wire = {
-		get bufferedAmount() {
-			return ws.bufferedAmount
-		},
-		send(data) {
-			if (meter !== undefined && ws.readyState === ws.OPEN) {
-				meter.sent(typeof data === "string" ? Buffer.byteLength(data) : data.byteLength)
-			}
-			ws.send(data, { binary: typeof data !== "string" })
-		},
-		close(code, reason) {
-			ws.close(code, reason)
-		},
-	}
-	ws.on("message", (data: RawData, isBinary: boolean) => {
-		meter?.received(byteLength(data))
-		control.message(isBinary ? toArrayBuffer(data) : toBuffer(data).toString("utf8"))
-	})
+	const wire = new NodeWire(ws, control, meter)
+	;(ws as WiredSocket)[WIRE] = wire
+	ws.on("message", onMessage)
 	// ws reports protocol errors (oversized message, invalid UTF-8, ...) here and then closes.
-	ws.on("error", (error: Error) => control.error(error))
-	ws.on("close", (code: number, reason: Buffer) => control.closed(code, reason.toString("utf8")))
+	ws.on("error", onError)
+	ws.on("close", onClose)
 	control.open(wire, ws.protocol, ws.extensions)
 }
 
-function byteLength(data: RawData): number {
-	if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.byteLength, 0)
-	return data.byteLength
+function onMessage(this: WiredSocket, data: RawData, isBinary: boolean): void {
+	const wire = this[WIRE]
+	if (wire === undefined) return
+	if (Array.isArray(data)) data = Buffer.concat(data) // only with binaryType "fragments", never set here
+	wire.meter?.received(data.byteLength)
+	if (!isBinary) {
+		wire.control.message(Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8"))
+	} else {
+		wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
+	}
 }
 
-function toBuffer(data: RawData): Buffer {
-	if (Buffer.isBuffer(data)) return data
-	if (Array.isArray(data)) return Buffer.concat(data)
-	return Buffer.from(data)
+function onError(this: WiredSocket, error: Error): void {
+	this[WIRE]?.control.error(error)
 }
 
-function toArrayBuffer(data: RawData): ArrayBuffer {
-	const bytes = toBuffer(data)
-	const copy = new Uint8Array(bytes.byteLength)
-	copy.set(bytes)
-	return copy.buffer
+function onClose(this: WiredSocket, code: number, reason: Buffer): void {
+	const wire = this[WIRE]
+	if (wire === undefined) return
+	const text = reason.toString("utf8")
+	wire.meter?.ended(code, text)
+	wire.control.closed(code, text)
 }

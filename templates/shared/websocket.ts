@@ -19,8 +19,12 @@ export interface Wire {
 export interface SocketControl {
 	/** The handshake response was written: `open` fires now. */
 	open(wire: Wire, protocol: string, extensions: string): void
-	/** A whole message arrived. */
-	message(data: string | ArrayBuffer): void
+	/**
+	 * A whole message arrived. Bytes may come as an ArrayBuffer, which becomes
+	 * the event's data as is, or as a view, which is copied unless it spans
+	 * the whole of its ArrayBuffer; the platform must not reuse either.
+	 */
+	message(data: string | ArrayBuffer | Uint8Array): void
 	/** The connection failed; `error` fires right before `close`, as in browsers. */
 	error(error: unknown): void
 	/** The connection is gone. */
@@ -35,6 +39,12 @@ export type BinaryType = "blob" | "arraybuffer"
 export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob
 
 type EventHandler = ((this: ServerWebSocket, event: Event) => unknown) | null
+type HandlerType = "open" | "message" | "error" | "close"
+/** An `on<type>` handler and the listener that runs it, in its place among the listeners. */
+interface HandlerSlot {
+	value: NonNullable<EventHandler>
+	readonly listener: (event: Event) => void
+}
 type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown }
 type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal }
 
@@ -68,6 +78,57 @@ type CloseEventConstructor = new (type: string, init?: CloseEventInit) => Event
 const CloseEventClass: CloseEventConstructor =
 	(globalThis as { CloseEvent?: CloseEventConstructor }).CloseEvent ?? WebSocketCloseEvent
 
+/**
+ * The `message` event. Where the host's MessageEvent is written in JavaScript
+ * (Node's, from undici, costs about half a microsecond per event in WebIDL
+ * conversions), a plain Event whose prototype chain runs through
+ * MessageEvent.prototype: `instanceof MessageEvent` holds and `data`,
+ * `origin`, `lastEventId`, `source` and `ports` read as a browser's do.
+ * A native MessageEvent (workerd, Deno, browsers) is used as it is.
+ */
+type MessageEventFactory = (data: unknown, origin: string) => Event
+
+const ports: readonly unknown[] = Object.freeze([])
+
+const createMessageEvent: MessageEventFactory = ((): MessageEventFactory => {
+	const Native = (globalThis as { MessageEvent?: typeof MessageEvent }).MessageEvent
+	const native: MessageEventFactory = (data, origin) => new MessageEvent("message", { data, origin })
+	if (typeof Native !== "function" || !Function.prototype.toString.call(Native).startsWith("class")) return native
+	class ServerMessageEvent extends Event {
+		readonly #data: unknown
+		readonly #origin: string
+		constructor(data: unknown, origin: string) {
+			super("message")
+			this.#data = data
+			this.#origin = origin
+		}
+		get data(): unknown {
+			return this.#data
+		}
+		get origin(): string {
+			return this.#origin
+		}
+		get lastEventId(): string {
+			return ""
+		}
+		get source(): null {
+			return null
+		}
+		get ports(): readonly unknown[] {
+			return ports
+		}
+	}
+	Object.defineProperty(ServerMessageEvent, "name", { value: "MessageEvent" })
+	try {
+		Object.setPrototypeOf(ServerMessageEvent.prototype, Native.prototype)
+		const probe = new ServerMessageEvent("", "")
+		if (!(probe instanceof Native) || probe.type !== "message" || !(probe instanceof Event)) return native
+	} catch {
+		return native
+	}
+	return (data, origin) => new ServerMessageEvent(data, origin)
+})()
+
 const INTERNAL = Symbol("zastro.websocket")
 const CONNECTING = 0
 const OPEN = 1
@@ -96,7 +157,35 @@ const HOST_CALLS_HANDLER_PROPERTIES = ((): boolean => {
 	return called
 })()
 
-let controlOf!: (socket: ServerWebSocket) => SocketControl
+// The socket's private steps, for its Control (set in the class's static block).
+let openSocket!: (socket: ServerWebSocket, wire: Wire, protocol: string, extensions: string) => void
+let messageSocket!: (socket: ServerWebSocket, data: string | ArrayBuffer | Uint8Array) => void
+let failSocket!: (socket: ServerWebSocket) => void
+let closedSocket!: (socket: ServerWebSocket, code: number, reason: string) => void
+let abortSocket!: (socket: ServerWebSocket) => void
+
+/** How a platform drives one socket: one small object, no closures per connection. */
+class Control implements SocketControl {
+	readonly #socket: ServerWebSocket
+	constructor(socket: ServerWebSocket) {
+		this.#socket = socket
+	}
+	open(wire: Wire, protocol: string, extensions: string): void {
+		openSocket(this.#socket, wire, protocol, extensions)
+	}
+	message(data: string | ArrayBuffer | Uint8Array): void {
+		messageSocket(this.#socket, data)
+	}
+	error(_error: unknown): void {
+		failSocket(this.#socket)
+	}
+	closed(code: number, reason: string): void {
+		closedSocket(this.#socket, code, reason)
+	}
+	abort(): void {
+		abortSocket(this.#socket)
+	}
+}
 
 /**
  * The server end of a WebSocket, with the browser `WebSocket` interface.
@@ -122,16 +211,24 @@ export class ServerWebSocket extends EventTarget {
 	#closeSent = false
 	#failed = false
 	#pendingClose: { code: number | undefined; reason: string } | undefined
-	#queue: Outgoing[] = []
+	// Made on first use: most sockets never queue, and have one or two handlers.
+	#queue: Outgoing[] | undefined
 	#draining = false
 	#queuedBytes = 0
 	#discardedBytes = 0
-	#handlers = new Map<string, { value: NonNullable<EventHandler>; listener: (event: Event) => void }>()
-	#guards = new WeakMap<object, Map<string, (event: Event) => void>>()
+	#handlers: Partial<Record<HandlerType, HandlerSlot>> | undefined
+	#guards: WeakMap<object, Map<string, (event: Event) => void>> | undefined
+	#origin: string | undefined
 	#dispatching = 0
 
 	static {
-		controlOf = (socket) => socket.#control()
+		openSocket = (socket, wire, protocol, extensions) => socket.#open(wire, protocol, extensions)
+		messageSocket = (socket, data) => socket.#message(data)
+		failSocket = (socket) => {
+			socket.#failed = true
+		}
+		closedSocket = (socket, code, reason) => socket.#closed(code, reason)
+		abortSocket = (socket) => socket.#abort()
 	}
 
 	/** Not constructible by user code: sockets come from `upgradeWebSocket()`. */
@@ -198,7 +295,7 @@ export class ServerWebSocket extends EventTarget {
 
 	override removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
 		if (listener === null || listener === undefined) return
-		const guarded = this.#guards.get(listener)?.get(type)
+		const guarded = this.#guards?.get(listener)?.get(type)
 		if (guarded) super.removeEventListener(type, guarded, options)
 	}
 
@@ -222,6 +319,11 @@ export class ServerWebSocket extends EventTarget {
 				"InvalidStateError",
 			)
 		}
+		if (typeof data === "string" && this.#readyState === OPEN && this.#queue === undefined) {
+			// The common case: nothing waits ahead of it, so no size to keep.
+			this.#write(data)
+			return
+		}
 		const { payload, size } = outgoing(data)
 		if (this.#readyState !== OPEN) {
 			// Browsers ignore sends after close() but still count them.
@@ -229,11 +331,11 @@ export class ServerWebSocket extends EventTarget {
 			if (payload instanceof Promise) payload.catch(() => {})
 			return
 		}
-		if (this.#queue.length === 0 && !(payload instanceof Promise)) {
+		if (this.#queue === undefined && !(payload instanceof Promise)) {
 			this.#write(payload)
 			return
 		}
-		this.#queue.push({ kind: "data", data: payload, size })
+		;(this.#queue ??= []).push({ kind: "data", data: payload, size })
 		this.#queuedBytes += size
 		void this.#drain()
 	}
@@ -266,23 +368,11 @@ export class ServerWebSocket extends EventTarget {
 			return
 		}
 		this.#readyState = CLOSING
-		if (this.#queue.length === 0) {
+		if (this.#queue === undefined) {
 			this.#closeWire(closeCode, text)
 		} else {
 			this.#queue.push({ kind: "close", code: closeCode, reason: text })
 			void this.#drain()
-		}
-	}
-
-	#control(): SocketControl {
-		return {
-			open: (wire, protocol, extensions) => this.#open(wire, protocol, extensions),
-			message: (data) => this.#message(data),
-			error: () => {
-				this.#failed = true
-			},
-			closed: (code, reason) => this.#closed(code, reason),
-			abort: () => this.#abort(),
 		}
 	}
 
@@ -299,11 +389,15 @@ export class ServerWebSocket extends EventTarget {
 		this.dispatchEvent(new Event("open"))
 	}
 
-	#message(data: string | ArrayBuffer): void {
+	#message(data: string | ArrayBuffer | Uint8Array): void {
 		// As in browsers, messages that arrive after close() are dropped.
 		if (this.#readyState !== OPEN) return
-		const value = typeof data === "string" || this.#binaryType === "arraybuffer" ? data : new Blob([data])
-		this.dispatchEvent(new MessageEvent("message", { data: value, origin: originOf(this.#url) }))
+		let value: string | ArrayBuffer | Blob
+		if (typeof data === "string") value = data
+		else if (this.#binaryType === "blob") value = new Blob([data]) // copies the bytes itself
+		else value = data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
+		this.#origin ??= originOf(this.#url)
+		this.dispatchEvent(createMessageEvent(value, this.#origin))
 	}
 
 	#closed(code: number, reason: string): void {
@@ -312,7 +406,7 @@ export class ServerWebSocket extends EventTarget {
 		this.#wire = undefined
 		this.#discardedBytes += this.#queuedBytes
 		this.#queuedBytes = 0
-		this.#queue = []
+		this.#queue = undefined
 		const wasClean = !this.#failed && code !== 1006
 		if (this.#failed) this.dispatchEvent(new Event("error"))
 		this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }))
@@ -350,10 +444,11 @@ export class ServerWebSocket extends EventTarget {
 		if (this.#draining) return
 		this.#draining = true
 		try {
-			while (this.#queue.length > 0) {
-				const item = this.#queue[0]
+			let queue: Outgoing[] | undefined
+			while ((queue = this.#queue) !== undefined && queue.length > 0) {
+				const item = queue[0]
 				if (item.kind === "close") {
-					this.#queue.shift()
+					queue.shift()
 					this.#closeWire(item.code, item.reason)
 					continue
 				}
@@ -363,27 +458,29 @@ export class ServerWebSocket extends EventTarget {
 				} catch (error) {
 					logError("Reading a Blob passed to WebSocket.send() failed; that message was not sent.", error)
 				}
-				if (this.#queue[0] !== item) return // the connection closed meanwhile
-				this.#queue.shift()
+				if (this.#queue !== queue || queue[0] !== item) return // the connection closed meanwhile
+				queue.shift()
 				this.#queuedBytes -= item.size
 				if (data !== undefined) this.#write(data)
 			}
+			// Empty again: later sends go straight to the wire.
+			if (this.#queue?.length === 0) this.#queue = undefined
 		} finally {
 			this.#draining = false
 		}
 	}
 
-	#handler(type: string): EventHandler {
+	#handler(type: HandlerType): EventHandler {
 		if (HOST_CALLS_HANDLER_PROPERTIES && this.#dispatching > 0) return null
-		return this.#handlers.get(type)?.value ?? null
+		return this.#handlers?.[type]?.value ?? null
 	}
 
-	#setHandler(type: string, value: EventHandler): void {
-		const slot = this.#handlers.get(type)
+	#setHandler(type: HandlerType, value: EventHandler): void {
+		const slot = this.#handlers?.[type]
 		if (typeof value !== "function") {
 			if (slot) {
 				super.removeEventListener(type, slot.listener)
-				this.#handlers.delete(type)
+				if (this.#handlers) this.#handlers[type] = undefined
 			}
 			return
 		}
@@ -396,11 +493,12 @@ export class ServerWebSocket extends EventTarget {
 			value,
 			listener: (event: Event) => this.#invoke(type, entry.value, event),
 		}
-		this.#handlers.set(type, entry)
+		;(this.#handlers ??= {})[type] = entry
 		super.addEventListener(type, entry.listener)
 	}
 
 	#guard(type: string, listener: Listener): (event: Event) => void {
+		this.#guards ??= new WeakMap()
 		let byType = this.#guards.get(listener)
 		if (!byType) {
 			byType = new Map()
@@ -444,7 +542,7 @@ for (const [name, value] of [
 /** Creates a CONNECTING socket and the control its platform drives it with. */
 export function createServerWebSocket(url: string): { socket: ServerWebSocket; control: SocketControl } {
 	const socket = new ServerWebSocket(url, INTERNAL)
-	return { socket, control: controlOf(socket) }
+	return { socket, control: new Control(socket) }
 }
 
 function reportHandlerError(type: string, error: unknown): void {
@@ -476,6 +574,16 @@ function outgoing(data: WebSocketData): { payload: string | Uint8Array | Promise
 	// Browsers convert anything else to a string.
 	const text = String(data)
 	return { payload: text, size: utf8Length(text) }
+}
+
+/**
+ * The bytes of a view as an ArrayBuffer of their own: the view's buffer when
+ * the view spans all of it (nothing else can reach those bytes), else a copy.
+ */
+function ownArrayBuffer(view: Uint8Array): ArrayBuffer {
+	const buffer = view.buffer
+	if (view.byteOffset === 0 && view.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) return buffer
+	return buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer
 }
 
 function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
@@ -529,10 +637,20 @@ export function utf8Length(text: string): number {
 	return length
 }
 
+// Sockets of one route share their URL text: the last origin computed is
+// handed out again as the same string, rather than a copy per socket.
+let lastUrl = ""
+let lastOrigin = ""
+
 function originOf(url: string): string {
+	if (url === lastUrl) return lastOrigin
+	let origin = ""
 	try {
-		return new URL(url).origin
+		origin = new URL(url).origin
 	} catch {
-		return ""
+		// no origin, as for an opaque URL
 	}
+	lastUrl = url
+	lastOrigin = origin
+	return origin
 }
