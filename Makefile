@@ -4,11 +4,15 @@ ADAPTERS ?=
 FROM     ?=
 BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
 
-.PHONY: all build zastro test test-unit test-node test-cloudflare bench bench-runtime sweep verify reset pack clean
+# EMBEDDED: every file under templates/ (go:embed there ships the runtime's
+# .ts and .d.ts sources), so that bin/zastro is rebuilt when one changes.
+EMBEDDED := $(shell find templates -type f -not -path '*/node_modules/*')
+
+.PHONY: all build zastro test tidy-check clean-check test-unit test-node test-cloudflare bench bench-runtime sweep verify reset pack clean
 
 all: build
 
-bin/zastro: $(shell find . -name '*.go' -not -path './astro-upstream/*') go.mod go.sum
+bin/zastro: $(shell find . -name '*.go' -not -path './astro-upstream/*') $(EMBEDDED) go.mod go.sum
 	$(GO) build -o bin/zastro ./cmd/zastro
 
 zastro: bin/zastro
@@ -21,10 +25,19 @@ build: bin/zastro
 pack: bin/zastro
 	./bin/zastro pack
 
-## test: every test: vet, unit tests, contract checks and the end-to-end suites
-test:
+## test: every test: go.mod tidy, vet, unit tests, contract checks and the end-to-end suites
+## (results go outside the tree; `go test ./e2e/ -run ... -update` writes e2e/results)
+test: tidy-check
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 80m ./...
+
+## tidy-check: fails when go.mod or go.sum is not what `go mod tidy` writes
+tidy-check:
+	$(GO) mod tidy -diff
+
+## clean-check: fails when the checkout has changes or untracked files (CI runs it after make test)
+clean-check:
+	@dirty="$$(git status --porcelain)"; if [ -n "$$dirty" ]; then echo "the tree is not clean:"; echo "$$dirty"; exit 1; fi
 
 ## test-unit: everything but the end-to-end suites (fast developer loop)
 test-unit:
