@@ -3,6 +3,9 @@ GO       ?= go
 ADAPTERS ?=
 FROM     ?=
 BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
+# UPDATE=1: the e2e targets write e2e/results/*.json (the README tables' source)
+UPDATE   ?=
+E2E_FLAGS = $(if $(UPDATE),-update)
 
 # EMBEDDED: every file under templates/ (go:embed there ships the runtime's
 # .ts and .d.ts sources), so that bin/zastro is rebuilt when one changes.
@@ -43,13 +46,13 @@ clean-check:
 test-unit:
 	$(GO) test -short -count=1 ./...
 
-## test-node: the Node adapter's end-to-end suite
+## test-node: the Node adapter's end-to-end suite (UPDATE=1 writes e2e/results/node.json)
 test-node:
-	$(GO) test -count=1 -timeout 60m -run 'TestNode' -v ./e2e/
+	$(GO) test -count=1 -timeout 60m -run 'TestNode' -v ./e2e/ $(E2E_FLAGS)
 
-## test-cloudflare: the Cloudflare adapter's end-to-end suite
+## test-cloudflare: the Cloudflare adapter's end-to-end suite (UPDATE=1 writes e2e/results/cloudflare.json)
 test-cloudflare:
-	$(GO) test -count=1 -timeout 60m -run 'TestCloudflare' -v ./e2e/
+	$(GO) test -count=1 -timeout 60m -run 'TestCloudflare' -v ./e2e/ $(E2E_FLAGS)
 
 ## verify: contract check of the built packages
 verify: bin/zastro
