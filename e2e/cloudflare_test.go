@@ -32,13 +32,13 @@ package e2e
 //	ZASTRO_E2E_CF_MODES=build    only these modes (build, dev, types)
 //	ZASTRO_E2E_CF_PARALLEL=2     majors run at once (default 2: CI has 2 cores)
 //
-// Outcomes are merged into e2e/results/cloudflare.json
-// (cloudflare-upstream.json for upstream runs): the compatibility table of
-// the README is filled from it.
+// Outcomes are merged over e2e/results/cloudflare.json
+// (cloudflare-upstream.json for upstream runs) and written outside the source
+// tree, or to that file with -update: the compatibility table of the README is
+// filled from it (results_test.go).
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,38 +77,22 @@ func TestCloudflareE2E(t *testing.T) {
 	}
 	runModes := selectFrom(t, "ZASTRO_E2E_CF_MODES", cfModes)
 
-	start := time.Now()
-	nodeBin := findNode(t, repo)
-	env := toolEnv(filepath.Dir(nodeBin))
-	nodeVersion := strings.TrimSpace(string(mustOutput(t, env, repo, nodeBin, "--version")))
-	t.Logf("node %s at %s (%.1fs)", nodeVersion, nodeBin, time.Since(start).Seconds())
-
-	var zastroBin string
-	if !useUpstream {
-		zastroBin = buildCLI(t, repo, t.TempDir())
-	}
-
+	tc := prepareToolchain(t, repo, useUpstream)
 	results := &resultLog[cfOutcome]{}
-	resultsName := "cloudflare.json"
-	if useUpstream {
-		resultsName = "cloudflare-upstream.json"
-	}
-	recordResults(t, repo, resultsName, results)
+	recordResults(t, repo, cloudflareAdapter.resultsName(useUpstream), results)
 
-	slots := make(chan struct{}, max(envInt("ZASTRO_E2E_CF_PARALLEL", 2), 1))
+	var names []string
 	for _, g := range gens {
-		t.Run(g.Name, func(t *testing.T) {
-			t.Parallel()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			r := &cfRun{
-				cfGeneration: g, repo: repo, appSrc: appSrc, suite: suite, roomsSuite: roomsSuite,
-				nodeBin: nodeBin, nodeVersion: nodeVersion, zastroBin: zastroBin,
-				upstream: useUpstream, results: results, seconds: map[string]float64{},
-			}
-			r.run(t, runModes)
-		})
+		names = append(names, g.Name)
 	}
+	eachProject(t, names, envInt("ZASTRO_E2E_CF_PARALLEL", 2), func(t *testing.T, i int) {
+		r := &cfRun{
+			cfGeneration: gens[i], repo: repo, appSrc: appSrc, suite: suite, roomsSuite: roomsSuite,
+			nodeBin: tc.nodeBin, nodeVersion: tc.nodeVersion, zastroBin: tc.zastroBin,
+			upstream: useUpstream, results: results, seconds: map[string]float64{},
+		}
+		r.run(t, runModes)
+	})
 }
 
 // cfRun is one adapter generation's project: generated package, install, build.
@@ -246,28 +230,19 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	case "dev":
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
-	logPath := filepath.Join(r.work, "server-"+mode+".log")
-	_, ready, err := serve(t, r.app, r.env, logPath, r.nodeBin, args, base+"/", cfReadyTimeout)
+	logPath, ready, err := serveMode(t, r.Name, mode, r.work, r.app, r.env, r.nodeBin, args, base, cfReadyTimeout)
 	if err != nil {
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
-		fail(fmt.Errorf("%s server not ready: %w", mode, err))
+		fail(err)
 	}
 	res.Seconds["ready"] = ready
-	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
 
-	run := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.suite, base, mode)
+	suiteEnv := append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant)
+	run, err := clientSuite(t, "client suite", r.Name+"/"+mode, suiteEnv, r.repo, r.nodeBin, r.suite, base, mode, logPath, true)
 	sum := run.summary
 	res.Seconds["suite"] = run.seconds
 	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
-	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, run.seconds)
-	if !run.passed(true) {
-		t.Logf("client suite output:\n%s", run.out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		err := run.err
-		if err == nil {
-			err = errors.New("tests failed, were skipped, or none passed")
-		}
-		fail(fmt.Errorf("%s/%s: client suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, sum.fail, sum.skipped, sum.pass+sum.fail+sum.skipped, err))
+	if err != nil {
+		fail(err)
 	}
 
 	// Rooms in Durable Objects, on the same server: the built worker of every
@@ -276,20 +251,13 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	if r.upstream || (mode == "dev" && r.Variant == "runtime") {
 		return
 	}
-	rooms := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.roomsSuite, base, mode)
+	rooms, err := clientSuite(t, "rooms suite", r.Name+"/"+mode, suiteEnv, r.repo, r.nodeBin, r.roomsSuite, base, mode, logPath, true)
 	rsum := rooms.summary
 	res.Seconds["rooms_suite"] = rooms.seconds
 	res.RoomsPassed, res.RoomsFailed = rsum.pass, rsum.fail+rsum.skipped
 	res.FailedTests = append(res.FailedTests, rsum.failedNames...)
-	t.Logf("%s/%s: rooms suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, rsum.pass, rsum.fail, rsum.skipped, rooms.seconds)
-	if !rooms.passed(true) {
-		t.Logf("rooms suite output:\n%s", rooms.out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		err := rooms.err
-		if err == nil {
-			err = errors.New("tests failed, were skipped, or none passed")
-		}
-		fail(fmt.Errorf("%s/%s: rooms suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, rsum.fail, rsum.skipped, rsum.pass+rsum.fail+rsum.skipped, err))
+	if err != nil {
+		fail(err)
 	}
 }
 

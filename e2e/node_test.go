@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,45 +62,26 @@ func TestNodeE2E(t *testing.T) {
 			t.Fatalf("the e2e needs %s on PATH: %v", tool, err)
 		}
 	}
-	start := time.Now()
-	nodeBin := findNode(t, repo)
-	env := toolEnv(filepath.Dir(nodeBin))
-	nodeVersion := strings.TrimSpace(string(mustOutput(t, env, repo, nodeBin, "--version")))
-	t.Logf("node %s at %s (%.1fs)", nodeVersion, nodeBin, time.Since(start).Seconds())
-
-	var zastroBin string
-	if !useUpstream {
-		zastroBin = buildCLI(t, repo, t.TempDir())
-	}
-
+	tc := prepareToolchain(t, repo, useUpstream)
 	results := &resultLog[outcome]{}
-	resultsName := "node.json"
-	if useUpstream {
-		resultsName = "node-upstream.json"
-	}
-	recordResults(t, repo, resultsName, results)
+	recordResults(t, repo, nodeAdapter.resultsName(useUpstream), results)
 
 	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < 15*time.Minute {
 		t.Logf("warning: %s left before go test's -timeout; all majors take about 5-10 minutes on 2 cores (use -timeout 30m)", time.Until(deadline).Round(time.Second))
 	}
-	parallel := envInt("ZASTRO_E2E_PARALLEL", 2)
-	slots := make(chan struct{}, max(parallel, 1))
-
+	var names []string
 	for _, m := range majors {
-		t.Run(m.Name, func(t *testing.T) {
-			t.Parallel()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-
-			r := &majorRun{
-				major: m, repo: repo, appSrc: appSrc, suite: suite,
-				nodeBin: nodeBin, nodeVersion: nodeVersion, env: env,
-				zastroBin: zastroBin, upstream: useUpstream, results: results,
-				seconds: map[string]float64{},
-			}
-			r.run(t, runModes)
-		})
+		names = append(names, m.Name)
 	}
+	eachProject(t, names, envInt("ZASTRO_E2E_PARALLEL", 2), func(t *testing.T, i int) {
+		r := &majorRun{
+			major: majors[i], repo: repo, appSrc: appSrc, suite: suite,
+			nodeBin: tc.nodeBin, nodeVersion: tc.nodeVersion, env: tc.env,
+			zastroBin: tc.zastroBin, upstream: useUpstream, results: results,
+			seconds: map[string]float64{},
+		}
+		r.run(t, runModes)
+	})
 }
 
 // majorRun holds one major's project: generated package, install, builds.
@@ -288,27 +268,18 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 		args = []string{"node_modules/.bin/astro", "preview", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
 
-	logPath := filepath.Join(r.work, "server-"+mode+".log")
-	_, ready, err := serve(t, r.app, env, logPath, r.nodeBin, args, base+"/", readyTimeout)
+	logPath, ready, err := serveMode(t, r.Name, mode, r.work, r.app, env, r.nodeBin, args, base, readyTimeout)
 	if err != nil {
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
-		fail(fmt.Errorf("%s server not ready: %w", mode, err))
+		fail(err)
 	}
 	res.Seconds["ready"] = ready
-	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
 
-	run := runSuite(r.env, r.repo, r.nodeBin, r.suite, base, mode)
-	sum, out, err := run.summary, run.out, run.err
+	run, err := clientSuite(t, "client suite", r.Name+"/"+mode, r.env, r.repo, r.nodeBin, r.suite, base, mode, logPath, false)
+	sum := run.summary
 	res.Seconds["suite"] = run.seconds
 	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
-	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, res.Seconds["suite"])
-	if !run.passed(false) {
-		t.Logf("client suite output:\n%s", out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		if err == nil {
-			err = errors.New("no test passed")
-		}
-		fail(fmt.Errorf("%s/%s: client suite failed (%d of %d): %v", r.Name, mode, sum.fail, sum.pass+sum.fail, err))
+	if err != nil {
+		fail(err)
 	}
 }
 

@@ -9,6 +9,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -202,16 +203,27 @@ var templateFile = regexp.MustCompile(`^package\.(astro|cf)\d+\.json$`)
 // copyApp copies the project source, leaving out package.json templates,
 // installs and build output.
 func copyApp(src, dst string) error {
+	return copyTree(src, dst, func(rel string, d fs.DirEntry) bool {
+		name := d.Name()
+		if d.IsDir() {
+			return name == "node_modules" || name == ".astro" || strings.HasPrefix(name, "dist")
+		}
+		return templateFile.MatchString(name) || name == "package-lock.json"
+	})
+}
+
+// copyTree copies src into dst, leaving out what skip says (a skipped folder
+// with everything in it).
+func copyTree(src, dst string, skip func(rel string, d fs.DirEntry) bool) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, path)
-		name := d.Name()
-		if d.IsDir() && rel != "." && (name == "node_modules" || name == ".astro" || strings.HasPrefix(name, "dist")) {
-			return filepath.SkipDir
-		}
-		if templateFile.MatchString(name) || name == "package-lock.json" {
+		if rel != "." && skip(filepath.ToSlash(rel), d) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		target := filepath.Join(dst, rel)
@@ -324,4 +336,83 @@ func checkTypes(t *testing.T, name, app string, env []string, nodeBin string, sy
 		return r, fmt.Errorf("tsc --noEmit: %w\n%s", err, tail(out, 60))
 	}
 	return r, nil
+}
+
+// toolchain is what every project of a suite uses: the Node binary (>= 22.12,
+// scripts/node.sh), the tool environment, Node's version and, unless the
+// suite installs the plain upstream adapter, a zastro CLI built for the run.
+type toolchain struct {
+	nodeBin, nodeVersion string
+	env                  []string
+	zastroBin            string
+}
+
+func prepareToolchain(t *testing.T, repo string, upstream bool) toolchain {
+	t.Helper()
+	start := time.Now()
+	var tc toolchain
+	tc.nodeBin = findNode(t, repo)
+	tc.env = toolEnv(filepath.Dir(tc.nodeBin))
+	tc.nodeVersion = strings.TrimSpace(string(mustOutput(t, tc.env, repo, tc.nodeBin, "--version")))
+	t.Logf("node %s at %s (%.1fs)", tc.nodeVersion, tc.nodeBin, time.Since(start).Seconds())
+	if !upstream {
+		tc.zastroBin = buildCLI(t, repo, t.TempDir())
+	}
+	return tc
+}
+
+// eachProject runs one parallel subtest per name, at most parallel at once.
+func eachProject(t *testing.T, names []string, parallel int, run func(t *testing.T, i int)) {
+	slots := make(chan struct{}, max(parallel, 1))
+	for i, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			run(t, i)
+		})
+	}
+}
+
+// resultsName is the results file of an adapter's suite.
+func (a adapter) resultsName(upstream bool) string {
+	if upstream {
+		return a.cli + "-upstream.json"
+	}
+	return a.cli + ".json"
+}
+
+// serveMode starts a mode's server from the app folder, logging to
+// server-<mode>.log in work, and waits until base answers 200. It returns the
+// log's path and the seconds until ready; on failure it logs the log's tail.
+func serveMode(t *testing.T, label, mode, work, app string, env []string, nodeBin string, args []string, base string, timeout time.Duration) (string, float64, error) {
+	t.Helper()
+	logPath := filepath.Join(work, "server-"+mode+".log")
+	_, ready, err := serve(t, app, env, logPath, nodeBin, args, base+"/", timeout)
+	if err != nil {
+		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
+		return logPath, 0, fmt.Errorf("%s server not ready: %w", mode, err)
+	}
+	t.Logf("%s/%s: ready at %s after %.1fs", label, mode, base, ready)
+	return logPath, ready, nil
+}
+
+// clientSuite runs a client suite (node --test) against base and logs its
+// counts; when it did not pass (strict: skipped tests fail it too) it logs
+// its output and the server log's tail and returns an error naming what.
+func clientSuite(t *testing.T, what, label string, env []string, repo, nodeBin, suite, base, mode, logPath string, strict bool) (suiteRun, error) {
+	t.Helper()
+	run := runSuite(env, repo, nodeBin, suite, base, mode)
+	sum := run.summary
+	t.Logf("%s: %s %d passed, %d failed, %d skipped (%.1fs)", label, what, sum.pass, sum.fail, sum.skipped, run.seconds)
+	if run.passed(strict) {
+		return run, nil
+	}
+	t.Logf("%s output:\n%s", what, run.out)
+	t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
+	err := run.err
+	if err == nil {
+		err = errors.New("tests failed, were skipped, or none passed")
+	}
+	return run, fmt.Errorf("%s: %s failed (%d failed, %d skipped of %d): %v", label, what, sum.fail, sum.skipped, sum.pass+sum.fail+sum.skipped, err)
 }
