@@ -7,9 +7,10 @@ BUILD_FLAGS ?= $(if $(FROM),--from $(FROM))
 UPDATE   ?=
 E2E_FLAGS = $(if $(UPDATE),-update)
 
-# EMBEDDED: every file under templates/ (go:embed there ships the runtime's
-# .ts and .d.ts sources), so that bin/zastro is rebuilt when one changes.
-EMBEDDED := $(shell find templates -type f -not -path '*/node_modules/*')
+# EMBEDDED: every file a go:embed directive of the module embeds (the
+# runtime's .ts and .d.ts sources in templates/), as go list reports them, so
+# that bin/zastro is rebuilt when one changes.
+EMBEDDED := $(shell $(GO) list -f '{{$$d := .Dir}}{{range .EmbedFiles}}{{$$d}}/{{.}} {{end}}' ./... 2>/dev/null)
 
 .PHONY: all build zastro test tidy-check clean-check test-unit test-node test-cloudflare bench bench-runtime sweep verify reset pack clean
 
