@@ -44,5 +44,6 @@
 // generated package, app copy, install with one retry helper, servers, client
 // suites, type check), results_test.go (rows and their order) and
 // harness_test.go (processes); their client suites share
-// testdata/e2e/client/lib.mjs.
+// testdata/e2e/client/lib.mjs, the connection manager's share
+// testdata/e2e/connmgr-app/test/lib.mjs.
 package e2e
