@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 // The Cloudflare e2e's project: generations read from the package.json
@@ -5,15 +7,10 @@ package e2e
 // of wrangler and workerd.
 
 import (
-	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,69 +35,18 @@ var cfTemplateName = regexp.MustCompile(`^package\.cf(\d+)\.json$`)
 
 func loadCloudflareGenerations(t *testing.T, appSrc string) []cfGeneration {
 	t.Helper()
-	entries, err := os.ReadDir(appSrc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	for _, s := range strings.Split(os.Getenv("ZASTRO_E2E_CF_MAJORS"), ",") {
-		if s = strings.TrimPrefix(strings.TrimSpace(s), "cf"); s != "" {
-			want[s] = true
-		}
-	}
 	var out []cfGeneration
-	for _, e := range entries {
-		m := cfTemplateName.FindStringSubmatch(e.Name())
-		if m == nil || (len(want) > 0 && !want[m[1]]) {
-			continue
-		}
-		path := filepath.Join(appSrc, e.Name())
-		var pj struct {
-			Dependencies map[string]string `json:"dependencies"`
-		}
-		b, err := os.ReadFile(path)
-		if err == nil {
-			err = json.Unmarshal(b, &pj)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		astro, adapter := pj.Dependencies["astro"], pj.Dependencies[cfUpstreamAdapter]
-		if !exactVersion.MatchString(astro) || !exactVersion.MatchString(adapter) {
-			t.Fatalf("%s: astro (%q) and %s (%q) must be pinned to exact versions", path, astro, cfUpstreamAdapter, adapter)
-		}
-		if !strings.HasPrefix(adapter, m[1]+".") {
-			t.Fatalf("%s: %s is %s, not a %s.x version", path, cfUpstreamAdapter, adapter, m[1])
+	numbers, paths := packageTemplates(t, appSrc, cfTemplateName, "ZASTRO_E2E_CF_MAJORS", "cf")
+	for i, path := range paths {
+		astro, adapter := cloudflareAdapter.pinnedVersions(t, path)
+		if n := strconv.Itoa(numbers[i]); !strings.HasPrefix(adapter, n+".") {
+			t.Fatalf("%s: %s is %s, not a %s.x version", path, cfUpstreamAdapter, adapter, n)
 		}
 		variant := "workers"
 		if semver.MustParse(adapter).Major() < 13 {
 			variant = "runtime"
 		}
-		out = append(out, cfGeneration{Name: "cf" + m[1], Template: path, AstroVersion: astro, AdapterVersion: adapter, Variant: variant})
-	}
-	sort.Slice(out, func(i, j int) bool { // newest first: the one that matters most
-		a, _ := strconv.Atoi(strings.TrimPrefix(out[i].Name, "cf"))
-		b, _ := strconv.Atoi(strings.TrimPrefix(out[j].Name, "cf"))
-		return a > b
-	})
-	return out
-}
-
-// selectFrom reads a comma-separated subset of all from the environment
-// variable name; unset means all, in all's order.
-func selectFrom(t *testing.T, name string, all []string) []string {
-	t.Helper()
-	s := os.Getenv(name)
-	if s == "" {
-		return all
-	}
-	var out []string
-	for _, m := range strings.Split(s, ",") {
-		m = strings.TrimSpace(m)
-		if !slices.Contains(all, m) {
-			t.Fatalf("%s: unknown value %q (want %v)", name, m, all)
-		}
-		out = append(out, m)
+		out = append(out, cfGeneration{Name: fmt.Sprintf("cf%d", numbers[i]), Template: path, AstroVersion: astro, AdapterVersion: adapter, Variant: variant})
 	}
 	return out
 }
@@ -142,12 +88,6 @@ func copyCloudflareApp(src, dst, variant, generation string, rooms bool) error {
 			return err
 		}
 	}
-	matches, _ := filepath.Glob(filepath.Join(dst, "package.cf*.json"))
-	for _, m := range matches {
-		if err := os.Remove(m); err != nil {
-			return err
-		}
-	}
 	v := filepath.Join(src, "variants", variant)
 	if _, err := os.Stat(v); err != nil {
 		return fmt.Errorf("variant %s: %w", variant, err)
@@ -170,61 +110,4 @@ func copyCloudflareApp(src, dst, variant, generation string, rooms bool) error {
 		}
 	}
 	return nil
-}
-
-// writeCloudflarePackageJSON writes the template with @astrojs/cloudflare
-// swapped for the package under test (kept as is for upstream).
-func writeCloudflarePackageJSON(template, dst, pkgName, dep string) error {
-	b, err := os.ReadFile(template)
-	if err != nil {
-		return err
-	}
-	var pj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &pj); err != nil {
-		return fmt.Errorf("%s: %w", template, err)
-	}
-	var deps map[string]string
-	if err := json.Unmarshal(pj["dependencies"], &deps); err != nil {
-		return fmt.Errorf("%s: dependencies: %w", template, err)
-	}
-	if pkgName != cfUpstreamAdapter {
-		delete(deps, cfUpstreamAdapter)
-		deps[pkgName] = dep
-	}
-	if pj["dependencies"], err = json.Marshal(deps); err != nil {
-		return err
-	}
-	out, err := json.MarshalIndent(pj, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, append(out, '\n'), 0o644)
-}
-
-func trimSpace(s string) string { return strings.TrimSpace(s) }
-
-func splitFields(s string) []string { return strings.Fields(s) }
-
-// cfFreePort returns a free loopback port below the kernel's ephemeral range:
-// a port from freePort may be handed to another process's listen(0) (workerd
-// and miniflare open several) in the seconds before a slow server binds it.
-func cfFreePort() (int, error) {
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
-				low = n
-			}
-		}
-	}
-	for try := 0; try < 50; try++ {
-		port := 10000 + rand.IntN(low-10000)
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return port, nil
-	}
-	return freePort()
 }

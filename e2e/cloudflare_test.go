@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 // TestCloudflareE2E proves zastro-websockets-cloudflare with real Astro
@@ -30,19 +32,19 @@ package e2e
 //	ZASTRO_E2E_CF_MODES=build    only these modes (build, dev, types)
 //	ZASTRO_E2E_CF_PARALLEL=2     majors run at once (default 2: CI has 2 cores)
 //
-// Outcomes are merged into e2e/results/cloudflare.json
-// (cloudflare-upstream.json for upstream runs): the compatibility table of
-// the README is filled from it.
+// Outcomes are merged over e2e/results/cloudflare.json
+// (cloudflare-upstream.json for upstream runs) and written outside the source
+// tree, or to that file with -update: the compatibility table of the README is
+// filled from it (results_test.go).
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,52 +77,22 @@ func TestCloudflareE2E(t *testing.T) {
 	}
 	runModes := selectFrom(t, "ZASTRO_E2E_CF_MODES", cfModes)
 
-	start := time.Now()
-	nodeBin := findNode(t, repo)
-	env := toolEnv(filepath.Dir(nodeBin))
-	nodeVersion := string(mustOutput(t, env, repo, nodeBin, "--version"))
-	t.Logf("node %s at %s (%.1fs)", trimSpace(nodeVersion), nodeBin, time.Since(start).Seconds())
+	tc := prepareToolchain(t, repo, useUpstream)
+	results := &resultLog[cfOutcome]{}
+	recordResults(t, repo, cloudflareAdapter.resultsName(useUpstream), results)
 
-	var zastroBin string
-	if !useUpstream {
-		start := time.Now()
-		zastroBin = filepath.Join(t.TempDir(), "zastro")
-		if runtime.GOOS == "windows" {
-			zastroBin += ".exe"
-		}
-		if out, err := runCmd(context.Background(), 5*time.Minute, repo, os.Environ(), "go", "build", "-o", zastroBin, "./cmd/zastro"); err != nil {
-			t.Fatalf("building the zastro CLI (go build ./cmd/zastro): %v\n%s", err, out)
-		}
-		t.Logf("built zastro CLI (%.1fs)", time.Since(start).Seconds())
-	}
-
-	results := &cfResultLog{}
-	resultsFile := filepath.Join(repo, "e2e", "results", "cloudflare.json")
-	if useUpstream {
-		resultsFile = filepath.Join(repo, "e2e", "results", "cloudflare-upstream.json")
-	}
-	t.Cleanup(func() {
-		if err := results.merge(resultsFile); err != nil {
-			t.Errorf("writing %s: %v", resultsFile, err)
-		} else {
-			t.Logf("results written to %s", resultsFile)
-		}
-	})
-
-	slots := make(chan struct{}, max(envInt("ZASTRO_E2E_CF_PARALLEL", 2), 1))
+	var names []string
 	for _, g := range gens {
-		t.Run(g.Name, func(t *testing.T) {
-			t.Parallel()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			r := &cfRun{
-				cfGeneration: g, repo: repo, appSrc: appSrc, suite: suite, roomsSuite: roomsSuite,
-				nodeBin: nodeBin, nodeVersion: trimSpace(nodeVersion), zastroBin: zastroBin,
-				upstream: useUpstream, results: results, seconds: map[string]float64{},
-			}
-			r.run(t, runModes)
-		})
+		names = append(names, g.Name)
 	}
+	eachProject(t, names, envInt("ZASTRO_E2E_CF_PARALLEL", 2), func(t *testing.T, i int) {
+		r := &cfRun{
+			cfGeneration: gens[i], repo: repo, appSrc: appSrc, suite: suite, roomsSuite: roomsSuite,
+			nodeBin: tc.nodeBin, nodeVersion: tc.nodeVersion, zastroBin: tc.zastroBin,
+			upstream: useUpstream, results: results, seconds: map[string]float64{},
+		}
+		r.run(t, runModes)
+	})
 }
 
 // cfRun is one adapter generation's project: generated package, install, build.
@@ -131,7 +103,7 @@ type cfRun struct {
 	nodeBin, nodeVersion string
 	zastroBin            string
 	upstream             bool
-	results              *cfResultLog
+	results              *resultLog[cfOutcome]
 
 	env             []string
 	work, app       string
@@ -176,49 +148,25 @@ func (r *cfRun) setup(t *testing.T) error {
 	r.pkgName, r.pkgVersion = cfUpstreamAdapter, r.AdapterVersion
 	if !r.upstream {
 		start := time.Now()
-		out := filepath.Join(r.work, "pkg")
-		args := append([]string{"build", "cloudflare", "--from", "npm", "--version", r.AdapterVersion, "--out", out}, splitFields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS"))...)
-		var log []byte
-		var err error
-		for try := 1; try <= 2; try++ { // the registry may fail once
-			if log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin, args...); err == nil {
-				break
-			}
-			t.Logf("zastro build cloudflare %s, try %d: %v", r.AdapterVersion, try, err)
-		}
+		pkgDir, version, err := cloudflareAdapter.generate(t, r.repo, r.env, r.zastroBin, r.AdapterVersion, filepath.Join(r.work, "pkg"), strings.Fields(os.Getenv("ZASTRO_E2E_BUILD_FLAGS")))
 		r.seconds["zastro_build"] = secondsSince(start)
 		if err != nil {
-			return fmt.Errorf("zastro build cloudflare --from npm --version %s: %w\n%s", r.AdapterVersion, err, log)
+			return err
 		}
-		pkgDir := filepath.Join(out, "cloudflare")
-		name, version, err := readPackageIdentity(filepath.Join(pkgDir, "package.json"))
-		if err != nil {
-			return fmt.Errorf("generated package: %w\n%s", err, log)
-		}
-		if name != cfZastroAdapter {
-			return fmt.Errorf("generated package %s is named %q, want %q", pkgDir, name, cfZastroAdapter)
-		}
-		r.pkgName, r.pkgVersion, dep = name, version, "file:"+pkgDir
-		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, name, version, r.seconds["zastro_build"])
+		r.pkgName, r.pkgVersion, dep = cfZastroAdapter, version, "file:"+pkgDir
+		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, r.pkgName, version, r.seconds["zastro_build"])
 	}
 	if err := copyCloudflareApp(r.appSrc, r.app, r.Variant, r.Name, !r.upstream); err != nil {
 		return fmt.Errorf("copying the app: %w", err)
 	}
-	if err := writeCloudflarePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
+	if err := cloudflareAdapter.writePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
 		return err
 	}
 	start := time.Now()
-	args := []string{"install", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock"}
-	if !r.upstream {
-		args = append(args, "--install-links") // a real folder, so its peers resolve from the project
-	}
-	out, err := npmInstall(t, r.app, r.env, args)
+	err := install(t, r.app, r.env, !r.upstream, r.AstroVersion)
 	r.seconds["npm_install"] = secondsSince(start)
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, tail(out, 60))
-	}
-	if v, err := installedVersion(r.app, "astro"); err != nil || v != r.AstroVersion {
-		return fmt.Errorf("installed astro is %q (%v), want %s", v, err, r.AstroVersion)
+		return err
 	}
 	if v, err := installedVersion(r.app, "wrangler"); err != nil {
 		return fmt.Errorf("wrangler is not installed in the project: %v", err)
@@ -266,7 +214,7 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 		fail(r.buildErr)
 	}
 
-	port, err := cfFreePort()
+	port, err := lowPort()
 	if err != nil {
 		fail(err)
 	}
@@ -274,7 +222,7 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	var args []string
 	switch mode {
 	case "build":
-		inspector, err := cfFreePort()
+		inspector, err := lowPort()
 		if err != nil {
 			fail(err)
 		}
@@ -282,33 +230,19 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	case "dev":
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
-	logPath := filepath.Join(r.work, "server-"+mode+".log")
-	srv, err := startServer(r.app, r.env, logPath, r.nodeBin, args...)
+	logPath, ready, err := serveMode(t, r.Name, mode, r.work, r.app, r.env, r.nodeBin, args, base, cfReadyTimeout)
 	if err != nil {
 		fail(err)
 	}
-	t.Cleanup(srv.stop)
-	start := time.Now()
-	if err := srv.waitReady(base+"/", cfReadyTimeout); err != nil {
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
-		fail(fmt.Errorf("%s server not ready: %w", mode, err))
-	}
-	res.Seconds["ready"] = secondsSince(start)
-	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
+	res.Seconds["ready"] = ready
 
-	run := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.suite, base, mode)
+	suiteEnv := append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant)
+	run, err := clientSuite(t, "client suite", r.Name+"/"+mode, suiteEnv, r.repo, r.nodeBin, r.suite, base, mode, logPath, true)
 	sum := run.summary
 	res.Seconds["suite"] = run.seconds
 	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
-	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, run.seconds)
-	if run.err != nil || sum.fail > 0 || sum.pass == 0 || sum.skipped > 0 {
-		t.Logf("client suite output:\n%s", run.out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		err := run.err
-		if err == nil {
-			err = errors.New("tests failed, were skipped, or none passed")
-		}
-		fail(fmt.Errorf("%s/%s: client suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, sum.fail, sum.skipped, sum.pass+sum.fail+sum.skipped, err))
+	if err != nil {
+		fail(err)
 	}
 
 	// Rooms in Durable Objects, on the same server: the built worker of every
@@ -317,20 +251,13 @@ func (r *cfRun) runMode(t *testing.T, mode string) {
 	if r.upstream || (mode == "dev" && r.Variant == "runtime") {
 		return
 	}
-	rooms := runSuite(append(slices.Clone(r.env), "ZASTRO_CF_GENERATION="+r.Variant), r.repo, r.nodeBin, r.roomsSuite, base, mode)
+	rooms, err := clientSuite(t, "rooms suite", r.Name+"/"+mode, suiteEnv, r.repo, r.nodeBin, r.roomsSuite, base, mode, logPath, true)
 	rsum := rooms.summary
 	res.Seconds["rooms_suite"] = rooms.seconds
 	res.RoomsPassed, res.RoomsFailed = rsum.pass, rsum.fail+rsum.skipped
 	res.FailedTests = append(res.FailedTests, rsum.failedNames...)
-	t.Logf("%s/%s: rooms suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, rsum.pass, rsum.fail, rsum.skipped, rooms.seconds)
-	if rooms.err != nil || rsum.fail > 0 || rsum.pass == 0 || rsum.skipped > 0 {
-		t.Logf("rooms suite output:\n%s", rooms.out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		err := rooms.err
-		if err == nil {
-			err = errors.New("tests failed, were skipped, or none passed")
-		}
-		fail(fmt.Errorf("%s/%s: rooms suite failed (%d failed, %d skipped of %d): %v", r.Name, mode, rsum.fail, rsum.skipped, rsum.pass+rsum.fail+rsum.skipped, err))
+	if err != nil {
+		fail(err)
 	}
 }
 
@@ -347,24 +274,16 @@ func (r *cfRun) runtimeOf(mode string) string {
 	return "tsc"
 }
 
-// checkTypes is the type half of the contract: with the package installed,
-// App.Locals has both members beside upstream's own, typed without any, in a
-// user's `tsc --noEmit`.
+// checkTypes is the type half of the contract: App.Locals has both members
+// beside upstream's own.
 func (r *cfRun) checkTypes(t *testing.T, res *cfOutcome) error {
-	start := time.Now()
-	if out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/.bin/astro", "sync"); err != nil {
-		return fmt.Errorf("astro sync: %w\n%s", err, tail(out, 40))
-	}
-	res.Seconds["astro_sync"] = secondsSince(start)
-	start = time.Now()
-	out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/typescript/bin/tsc", "-p", ".", "--noEmit")
-	res.Seconds["tsc"] = secondsSince(start)
-	errs := tscError.FindAllString(string(out), -1)
-	res.Failed = len(errs)
-	res.FailedTests = errs[:min(len(errs), 20)]
-	t.Logf("%s/types: astro sync %.1fs, tsc %.1fs, %d errors", r.Name, res.Seconds["astro_sync"], res.Seconds["tsc"], len(errs))
+	types, err := checkTypes(t, r.Name, r.app, r.env, r.nodeBin)
+	res.Seconds["astro_sync"] = types.syncSeconds
+	res.Seconds["tsc"] = types.tscSeconds
+	res.Failed = len(types.errors)
+	res.FailedTests = types.errors[:min(len(types.errors), 20)]
 	if err != nil {
-		return fmt.Errorf("tsc --noEmit: %w\n%s", err, tail(out, 60))
+		return err
 	}
 	res.Passed = 1
 	return nil

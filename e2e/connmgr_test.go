@@ -72,7 +72,7 @@ func TestNodeConnectionManagerE2E(t *testing.T) {
 	repo := repoRoot(t)
 	appSrc := filepath.Join(repo, "testdata", "e2e", "connmgr-app")
 	template := filepath.Join(appSrc, "package.astro7.json")
-	astroVersion, adapterVersion := pinnedVersions(t, template)
+	astroVersion, adapterVersion := nodeAdapter.pinnedVersions(t, template)
 
 	start := time.Now()
 	nodeBin := findNode(t, repo)
@@ -80,27 +80,20 @@ func TestNodeConnectionManagerE2E(t *testing.T) {
 	work := workDir(t, "zastro-e2e-connmgr-")
 	app := filepath.Join(work, "app")
 
-	zastroBin := filepath.Join(work, "zastro")
-	if out, err := runCmd(context.Background(), 5*time.Minute, repo, os.Environ(), "go", "build", "-o", zastroBin, "./cmd/zastro"); err != nil {
-		t.Fatalf("go build ./cmd/zastro: %v\n%s", err, out)
+	zastroBin := buildCLI(t, repo, work)
+	pkgDir, _, err := nodeAdapter.generate(t, repo, env, zastroBin, adapterVersion, filepath.Join(work, "pkg"), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	pkgOut := filepath.Join(work, "pkg")
-	if out, err := runCmd(context.Background(), zastroBuildTime, repo, env, zastroBin, "build", "node", "--from", "npm", "--version", adapterVersion, "--out", pkgOut); err != nil {
-		t.Fatalf("zastro build node --from npm --version %s: %v\n%s", adapterVersion, err, out)
-	}
-	pkgDir := filepath.Join(pkgOut, "node")
 	checkSubpathExports(t, pkgDir)
 	if err := copyApp(appSrc, app); err != nil {
 		t.Fatalf("copying the app: %v", err)
 	}
-	if err := writePackageJSON(template, filepath.Join(app, "package.json"), zastroAdapter, strconv.Quote("file:"+pkgDir)); err != nil {
+	if err := nodeAdapter.writePackageJSON(template, filepath.Join(app, "package.json"), zastroAdapter, "file:"+pkgDir); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := npmInstall(t, app, env, []string{"install", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock", "--install-links"}); err != nil {
-		t.Fatalf("%v\n%s", err, tail(out, 60))
-	}
-	if v, err := installedVersion(app, "astro"); err != nil || v != astroVersion {
-		t.Fatalf("installed astro is %q (%v), want %s", v, err, astroVersion)
+	if err := install(t, app, env, true, astroVersion); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("package generated and app installed (%.1fs)", time.Since(start).Seconds())
 
@@ -169,22 +162,17 @@ func runConnmgrHost(t *testing.T, host connmgrHost, r connmgrRun) {
 		args = []string{"node_modules/.bin/astro", "dev", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
 	logPath := filepath.Join(r.work, fmt.Sprintf("server-%d-%s.log", r.index, host.mode))
-	srv, err := startServer(r.app, env, logPath, r.nodeBin, args...)
+	srv, ready, err := serve(t, r.app, env, logPath, r.nodeBin, args, base+"/", readyTimeout)
 	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.stop)
-	start := time.Now()
-	if err := srv.waitReady(base+"/", readyTimeout); err != nil {
 		t.Fatalf("server not ready: %v\n%s", err, tailFile(logPath, 60))
 	}
-	t.Logf("ready after %.1fs", time.Since(start).Seconds())
+	t.Logf("ready after %.1fs", ready)
 
 	for _, scenario := range host.scenarios {
 		suiteEnv := append(slices.Clone(r.env), "ZASTRO_SCENARIO="+scenario, "ZASTRO_SERVER_PID="+strconv.Itoa(srv.cmd.Process.Pid))
 		run := runSuite(suiteEnv, r.repo, r.nodeBin, r.suite, base, host.mode)
 		t.Logf("%s: %d passed, %d failed (%.1fs)", scenario, run.summary.pass, run.summary.fail, run.seconds)
-		if run.err != nil || run.summary.fail > 0 || run.summary.pass == 0 {
+		if !run.passed(false) {
 			t.Fatalf("scenario %s failed (%v):\n%s\nserver log:\n%s", scenario, run.err, run.out, tailFile(logPath, 60))
 		}
 	}
@@ -211,27 +199,6 @@ func runConnmgrHost(t *testing.T, host connmgrHost, r connmgrRun) {
 		t.Fatalf("the server exited with %v, want termination by SIGTERM (as without the manager)", srv.err)
 	}
 	t.Logf("server exited by SIGTERM %.2fs after its clients were closed", time.Since(exited).Seconds())
-}
-
-// pinnedVersions reads the exact astro and @astrojs/node versions of a
-// package.json template.
-func pinnedVersions(t *testing.T, path string) (astro, adapter string) {
-	t.Helper()
-	var pj struct {
-		Dependencies map[string]string `json:"dependencies"`
-	}
-	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &pj)
-	}
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	astro, adapter = pj.Dependencies["astro"], pj.Dependencies[upstreamAdapter]
-	if !exactVersion.MatchString(astro) || !exactVersion.MatchString(adapter) {
-		t.Fatalf("%s: astro (%q) and %s (%q) must be pinned to exact versions", path, astro, upstreamAdapter, adapter)
-	}
-	return astro, adapter
 }
 
 // checkSubpathExports checks that the generated package.json exports

@@ -32,7 +32,18 @@
 //	ZASTRO_E2E_KEEP=1            keep the work folders (their paths are logged)
 //	ZASTRO_E2E_BUILD_FLAGS=...   extra flags for `zastro build` (e.g. --no-verify)
 //
-// The outcome of each major and step is written to e2e/results/node.json
-// (node-upstream.json for upstream runs), merged over earlier runs: versions,
-// pass/fail, counts, failing tests, seconds per step, date.
+// The outcome of each major and step (versions, pass/fail, counts, failing
+// tests, seconds per step, date) is merged over e2e/results/node.json
+// (node-upstream.json for upstream runs) and written outside the source tree:
+// to ZASTRO_E2E_RESULTS_DIR, else $ZASTRO_CACHE_DIR/e2e-results, else
+// $TMPDIR/zastro-e2e-results (the path is logged). `go test ./e2e/ -update`
+// writes e2e/results/*.json itself, the source of the README's compatibility
+// tables (`go run ./internal/compat -w node|cloudflare`).
+//
+// Both adapters' suites share one harness: project_test.go (toolchain,
+// generated package, app copy, install with one retry helper, servers, client
+// suites, type check), results_test.go (rows and their order) and
+// harness_test.go (processes); their client suites share
+// testdata/e2e/client/lib.mjs, the connection manager's share
+// testdata/e2e/connmgr-app/test/lib.mjs.
 package e2e

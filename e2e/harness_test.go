@@ -9,9 +9,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,25 +180,6 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// npmInstall runs `npm <args>` in dir with bounded retries and a timeout each:
-// the registry is the one flaky part of the e2e.
-func npmInstall(t *testing.T, dir string, env, args []string) ([]byte, error) {
-	t.Helper()
-	var out []byte
-	var err error
-	for try := 1; try <= npmInstallTries; try++ {
-		out, err = runCmd(context.Background(), npmInstallTimeout, dir, env, "npm", args...)
-		if err == nil {
-			return out, nil
-		}
-		t.Logf("npm %s in %s, try %d/%d: %v\n%s", strings.Join(args, " "), dir, try, npmInstallTries, err, tail(out, 20))
-		if try < npmInstallTries {
-			time.Sleep(time.Duration(try*5) * time.Second) // back off before asking the registry again
-		}
-	}
-	return out, fmt.Errorf("npm %s: %w (after %d tries)", strings.Join(args, " "), err, npmInstallTries)
-}
-
 // suiteRun is one run of the client suite (node --test) against a server.
 type suiteRun struct {
 	summary specSummary
@@ -216,6 +196,30 @@ func runSuite(env []string, repo, nodeBin, suite, base, mode string) suiteRun {
 	out, err := runCmd(context.Background(), suiteTimeout, repo, env, nodeBin,
 		"--test", "--test-force-exit", "--test-reporter=spec", suite)
 	return suiteRun{summary: parseSpec(out), out: out, err: err, seconds: secondsSince(start)}
+}
+
+// lowPort returns a free loopback port below the kernel's ephemeral range:
+// a port from freePort may be handed to another process's listen(0) (workerd
+// and miniflare open several) in the seconds before a slow server binds it.
+func lowPort() (int, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				low = n
+			}
+		}
+	}
+	for try := 0; try < 50; try++ {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
+	}
+	return freePort()
 }
 
 // ---------------------------------------------------------------- results
@@ -259,82 +263,6 @@ func parseSpec(out []byte) specSummary {
 		}
 	}
 	return s
-}
-
-type resultLog struct {
-	mu   sync.Mutex
-	rows []outcome
-}
-
-func (l *resultLog) add(o outcome) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rows = append(l.rows, o)
-}
-
-// merge writes this run's rows over the same rows of earlier runs, so a run of
-// one major does not erase the others.
-func (l *resultLog) merge(path string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.rows) == 0 {
-		return nil
-	}
-	key := func(o outcome) string {
-		return o.Package + "|" + o.AdapterVersion + "|" + o.AstroVersion + "|" + o.Mode
-	}
-	var file struct {
-		Results []outcome `json:"results"`
-	}
-	if b, err := os.ReadFile(path); err == nil {
-		_ = json.Unmarshal(b, &file)
-	}
-	byKey := map[string]outcome{}
-	for _, o := range file.Results {
-		byKey[key(o)] = o
-	}
-	for _, o := range l.rows {
-		byKey[key(o)] = o
-	}
-	file.Results = file.Results[:0]
-	for _, o := range byKey {
-		file.Results = append(file.Results, o)
-	}
-	modeRank := map[string]int{"standalone": 0, "middleware": 1, "dev": 2, "types": 3}
-	sort.Slice(file.Results, func(i, j int) bool {
-		a, b := file.Results[i], file.Results[j]
-		if a.AstroVersion != b.AstroVersion {
-			return versionLess(b.AstroVersion, a.AstroVersion)
-		}
-		if a.Package != b.Package {
-			return a.Package < b.Package
-		}
-		return modeRank[a.Mode] < modeRank[b.Mode]
-	})
-	b, err := json.MarshalIndent(file, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func versionLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, _ := strconv.Atoi(pa[i])
-		y, _ := strconv.Atoi(pb[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return len(pa) < len(pb)
 }
 
 // ---------------------------------------------------------------- small helpers

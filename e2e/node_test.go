@@ -4,16 +4,12 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,27 +42,6 @@ type major struct {
 	AdapterVersion string // @astrojs/node version the zastro package is built from
 }
 
-// outcome is one row of e2e/results/node.json.
-type outcome struct {
-	Adapter        string             `json:"adapter"` // upstream adapter the package was generated from
-	AdapterVersion string             `json:"adapter_version"`
-	AstroVersion   string             `json:"astro_version"`
-	ViteVersion    string             `json:"vite_version,omitempty"`
-	Package        string             `json:"package"` // what the project installed
-	PackageVersion string             `json:"package_version,omitempty"`
-	BuildFlags     string             `json:"build_flags,omitempty"` // extra `zastro build` flags of the run
-	NodeVersion    string             `json:"node_version"`
-	Mode           string             `json:"mode"`
-	Result         string             `json:"result"` // pass | fail
-	Passed         int                `json:"passed"`
-	Failed         int                `json:"failed"`
-	Skipped        int                `json:"skipped"`
-	FailedTests    []string           `json:"failed_tests,omitempty"`
-	Error          string             `json:"error,omitempty"`
-	Seconds        map[string]float64 `json:"seconds,omitempty"`
-	Date           string             `json:"date"`
-}
-
 func TestNodeE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: real npm installs, Astro builds and servers; skipped with -short")
@@ -80,63 +55,33 @@ func TestNodeE2E(t *testing.T) {
 	if len(majors) == 0 {
 		t.Fatalf("no package.astro<N>.json templates in %s (or none selected by ZASTRO_E2E_MAJORS)", appSrc)
 	}
-	runModes := selectModes(t)
+	runModes := selectFrom(t, "ZASTRO_E2E_MODES", modes)
 
 	for _, tool := range []string{"bash", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the e2e needs %s on PATH: %v", tool, err)
 		}
 	}
-	start := time.Now()
-	nodeBin := findNode(t, repo)
-	env := toolEnv(filepath.Dir(nodeBin))
-	nodeVersion := strings.TrimSpace(string(mustOutput(t, env, repo, nodeBin, "--version")))
-	t.Logf("node %s at %s (%.1fs)", nodeVersion, nodeBin, time.Since(start).Seconds())
-
-	var zastroBin string
-	if !useUpstream {
-		start := time.Now()
-		zastroBin = filepath.Join(t.TempDir(), "zastro")
-		if out, err := runCmd(context.Background(), 5*time.Minute, repo, os.Environ(), "go", "build", "-o", zastroBin, "./cmd/zastro"); err != nil {
-			t.Fatalf("building the zastro CLI (go build ./cmd/zastro): %v\n%s", err, out)
-		}
-		t.Logf("built zastro CLI (%.1fs)", time.Since(start).Seconds())
-	}
-
-	results := &resultLog{}
-	resultsFile := filepath.Join(repo, "e2e", "results", "node.json")
-	if useUpstream {
-		resultsFile = filepath.Join(repo, "e2e", "results", "node-upstream.json")
-	}
-	t.Cleanup(func() {
-		if err := results.merge(resultsFile); err != nil {
-			t.Errorf("writing %s: %v", resultsFile, err)
-		} else {
-			t.Logf("results written to %s", resultsFile)
-		}
-	})
+	tc := prepareToolchain(t, repo, useUpstream)
+	results := &resultLog[outcome]{}
+	recordResults(t, repo, nodeAdapter.resultsName(useUpstream), results)
 
 	if deadline, ok := t.Deadline(); ok && time.Until(deadline) < 15*time.Minute {
 		t.Logf("warning: %s left before go test's -timeout; all majors take about 5-10 minutes on 2 cores (use -timeout 30m)", time.Until(deadline).Round(time.Second))
 	}
-	parallel := envInt("ZASTRO_E2E_PARALLEL", 2)
-	slots := make(chan struct{}, max(parallel, 1))
-
+	var names []string
 	for _, m := range majors {
-		t.Run(m.Name, func(t *testing.T) {
-			t.Parallel()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-
-			r := &majorRun{
-				major: m, repo: repo, appSrc: appSrc, suite: suite,
-				nodeBin: nodeBin, nodeVersion: nodeVersion, env: env,
-				zastroBin: zastroBin, upstream: useUpstream, results: results,
-				seconds: map[string]float64{},
-			}
-			r.run(t, runModes)
-		})
+		names = append(names, m.Name)
 	}
+	eachProject(t, names, envInt("ZASTRO_E2E_PARALLEL", 2), func(t *testing.T, i int) {
+		r := &majorRun{
+			major: majors[i], repo: repo, appSrc: appSrc, suite: suite,
+			nodeBin: tc.nodeBin, nodeVersion: tc.nodeVersion, env: tc.env,
+			zastroBin: tc.zastroBin, upstream: useUpstream, results: results,
+			seconds: map[string]float64{},
+		}
+		r.run(t, runModes)
+	})
 }
 
 // majorRun holds one major's project: generated package, install, builds.
@@ -148,7 +93,7 @@ type majorRun struct {
 	env                 []string
 	zastroBin           string
 	upstream            bool
-	results             *resultLog
+	results             *resultLog[outcome]
 
 	work         string
 	app          string
@@ -180,61 +125,32 @@ func (r *majorRun) run(t *testing.T, runModes []string) {
 
 // setup generates the package (zastro) and installs the project.
 func (r *majorRun) setup(t *testing.T) error {
-	pkgDep := fmt.Sprintf("%q", r.AdapterVersion)
+	dep := r.AdapterVersion
 	r.pkgName = upstreamAdapter
 	r.pkgVersion = r.AdapterVersion
 	if !r.upstream {
 		start := time.Now()
-		out := filepath.Join(r.work, "pkg")
-		var log []byte
-		var err error
-		for try := 1; try <= 2; try++ {
-			args := []string{"build", "node", "--from", "npm", "--version", r.AdapterVersion, "--out", out}
-			args = append(args, strings.Fields(buildFlags(false))...)
-			log, err = runCmd(context.Background(), zastroBuildTime, r.repo, r.env, r.zastroBin, args...)
-			if err == nil {
-				break
-			}
-			t.Logf("zastro build node %s, try %d: %v", r.AdapterVersion, try, err)
-		}
+		pkgDir, version, err := nodeAdapter.generate(t, r.repo, r.env, r.zastroBin, r.AdapterVersion, filepath.Join(r.work, "pkg"), strings.Fields(buildFlags(false)))
 		r.seconds["zastro_build"] = secondsSince(start)
 		if err != nil {
-			return fmt.Errorf("zastro build node --from npm --version %s: %w\n%s", r.AdapterVersion, err, log)
+			return err
 		}
-		pkgDir := filepath.Join(out, "node")
-		name, version, err := readPackageIdentity(filepath.Join(pkgDir, "package.json"))
-		if err != nil {
-			return fmt.Errorf("generated package: %w\n%s", err, log)
-		}
-		if name != zastroAdapter {
-			return fmt.Errorf("generated package %s is named %q, want %q", pkgDir, name, zastroAdapter)
-		}
-		r.pkgName, r.pkgVersion = name, version
-		pkgDep = fmt.Sprintf("%q", "file:"+pkgDir)
-		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, name, version, r.seconds["zastro_build"])
+		r.pkgName, r.pkgVersion, dep = zastroAdapter, version, "file:"+pkgDir
+		t.Logf("%s: generated %s@%s (%.1fs)", r.Name, r.pkgName, version, r.seconds["zastro_build"])
 	}
 
 	if err := copyApp(r.appSrc, r.app); err != nil {
 		return fmt.Errorf("copying the app: %w", err)
 	}
-	if err := writePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, pkgDep); err != nil {
+	if err := nodeAdapter.writePackageJSON(r.Template, filepath.Join(r.app, "package.json"), r.pkgName, dep); err != nil {
 		return err
 	}
 
 	start := time.Now()
-	args := []string{"install", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock"}
-	if !r.upstream {
-		// Copy the file: dependency in as a real folder (as from a tarball), so
-		// its peer `astro` resolves from the project's node_modules.
-		args = append(args, "--install-links")
-	}
-	out, err := npmInstall(t, r.app, r.env, args)
+	err := install(t, r.app, r.env, !r.upstream, r.AstroVersion)
 	r.seconds["npm_install"] = secondsSince(start)
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, tail(out, 60))
-	}
-	if v, err := installedVersion(r.app, "astro"); err != nil || v != r.AstroVersion {
-		return fmt.Errorf("installed astro is %q (%v), want %s", v, err, r.AstroVersion)
+		return err
 	}
 	r.viteVersion, _ = installedVersion(r.app, "vite")
 	t.Logf("%s: npm install %.1fs (vite %s)", r.Name, r.seconds["npm_install"], r.viteVersion)
@@ -352,33 +268,18 @@ func (r *majorRun) runMode(t *testing.T, mode string) {
 		args = []string{"node_modules/.bin/astro", "preview", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
 	}
 
-	logPath := filepath.Join(r.work, "server-"+mode+".log")
-	srv, err := startServer(r.app, env, logPath, r.nodeBin, args...)
+	logPath, ready, err := serveMode(t, r.Name, mode, r.work, r.app, env, r.nodeBin, args, base, readyTimeout)
 	if err != nil {
 		fail(err)
 	}
-	t.Cleanup(srv.stop)
+	res.Seconds["ready"] = ready
 
-	start := time.Now()
-	if err := srv.waitReady(base+"/", readyTimeout); err != nil {
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 80))
-		fail(fmt.Errorf("%s server not ready: %w", mode, err))
-	}
-	res.Seconds["ready"] = secondsSince(start)
-	t.Logf("%s/%s: ready at %s after %.1fs", r.Name, mode, base, res.Seconds["ready"])
-
-	run := runSuite(r.env, r.repo, r.nodeBin, r.suite, base, mode)
-	sum, out, err := run.summary, run.out, run.err
+	run, err := clientSuite(t, "client suite", r.Name+"/"+mode, r.env, r.repo, r.nodeBin, r.suite, base, mode, logPath, false)
+	sum := run.summary
 	res.Seconds["suite"] = run.seconds
 	res.Passed, res.Failed, res.Skipped, res.FailedTests = sum.pass, sum.fail, sum.skipped, sum.failedNames
-	t.Logf("%s/%s: client suite %d passed, %d failed, %d skipped (%.1fs)", r.Name, mode, sum.pass, sum.fail, sum.skipped, res.Seconds["suite"])
-	if err != nil || sum.fail > 0 || sum.pass == 0 {
-		t.Logf("client suite output:\n%s", out)
-		t.Logf("server log (%s):\n%s", logPath, tailFile(logPath, 60))
-		if err == nil {
-			err = errors.New("no test passed")
-		}
-		fail(fmt.Errorf("%s/%s: client suite failed (%d of %d): %v", r.Name, mode, sum.fail, sum.pass+sum.fail, err))
+	if err != nil {
+		fail(err)
 	}
 }
 
@@ -390,29 +291,20 @@ import node from %q;
 export default defineConfig({ output: "server", adapter: node({ mode: "standalone" }) });
 `
 
-var tscError = regexp.MustCompile(`(?m)^\S.*\(\d+,\d+\): error TS\d+: .*$`)
-
-// checkTypes is the type half of the contract: with the package installed,
-// App.Locals has both members, typed without any, in a user's `tsc --noEmit`.
+// checkTypes is the type half of the contract, with the package imported
+// statically in the config.
 func (r *majorRun) checkTypes(t *testing.T, res *outcome) error {
 	const cfg = "astro.config.types.mjs"
 	if err := os.WriteFile(filepath.Join(r.app, cfg), fmt.Appendf(nil, typesConfig, r.pkgName), 0o644); err != nil {
 		return err
 	}
-	start := time.Now()
-	if out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/.bin/astro", "sync", "--config", cfg); err != nil {
-		return fmt.Errorf("astro sync: %w\n%s", err, tail(out, 40))
-	}
-	res.Seconds["astro_sync"] = secondsSince(start)
-	start = time.Now()
-	out, err := runCmd(context.Background(), astroBuildTimeout, r.app, r.env, r.nodeBin, "node_modules/typescript/bin/tsc", "-p", ".", "--noEmit")
-	res.Seconds["tsc"] = secondsSince(start)
-	errs := tscError.FindAllString(string(out), -1)
-	res.Failed = len(errs)
-	res.FailedTests = errs[:min(len(errs), 20)]
-	t.Logf("%s/types: astro sync %.1fs, tsc %.1fs, %d errors", r.Name, res.Seconds["astro_sync"], res.Seconds["tsc"], len(errs))
+	types, err := checkTypes(t, r.Name, r.app, r.env, r.nodeBin, "--config", cfg)
+	res.Seconds["astro_sync"] = types.syncSeconds
+	res.Seconds["tsc"] = types.tscSeconds
+	res.Failed = len(types.errors)
+	res.FailedTests = types.errors[:min(len(types.errors), 20)]
 	if err != nil {
-		return fmt.Errorf("tsc --noEmit: %w\n%s", err, tail(out, 60))
+		return err
 	}
 	res.Passed = 1
 	return nil
@@ -427,121 +319,16 @@ func buildFlags(upstream bool) string {
 
 // ---------------------------------------------------------------- majors, app
 
-var templateName = regexp.MustCompile(`^package\.(astro(\d+))\.json$`)
+var templateName = regexp.MustCompile(`^package\.astro(\d+)\.json$`)
 
 func loadMajors(t *testing.T, appSrc string) []major {
-	entries, err := os.ReadDir(appSrc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	for _, s := range strings.Split(os.Getenv("ZASTRO_E2E_MAJORS"), ",") {
-		if s = strings.TrimPrefix(strings.TrimSpace(s), "astro"); s != "" {
-			want[s] = true
-		}
-	}
 	var out []major
-	for _, e := range entries {
-		m := templateName.FindStringSubmatch(e.Name())
-		if m == nil || (len(want) > 0 && !want[m[2]]) {
-			continue
-		}
-		path := filepath.Join(appSrc, e.Name())
-		var pj struct {
-			Dependencies map[string]string `json:"dependencies"`
-		}
-		b, err := os.ReadFile(path)
-		if err == nil {
-			err = json.Unmarshal(b, &pj)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		astro, adapter := pj.Dependencies["astro"], pj.Dependencies[upstreamAdapter]
-		if !exactVersion.MatchString(astro) || !exactVersion.MatchString(adapter) {
-			t.Fatalf("%s: astro (%q) and %s (%q) must be pinned to exact versions", path, astro, upstreamAdapter, adapter)
-		}
-		out = append(out, major{Name: m[1], Template: path, AstroVersion: astro, AdapterVersion: adapter})
-	}
-	sort.Slice(out, func(i, j int) bool { // newest major first: the one that matters most
-		a, _ := strconv.Atoi(strings.TrimPrefix(out[i].Name, "astro"))
-		b, _ := strconv.Atoi(strings.TrimPrefix(out[j].Name, "astro"))
-		return a > b
-	})
-	return out
-}
-
-var exactVersion = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
-
-func selectModes(t *testing.T) []string {
-	s := os.Getenv("ZASTRO_E2E_MODES")
-	if s == "" {
-		return modes
-	}
-	var out []string
-	for _, m := range strings.Split(s, ",") {
-		m = strings.TrimSpace(m)
-		if !slices.Contains(modes, m) {
-			t.Fatalf("ZASTRO_E2E_MODES: unknown mode %q (want %v)", m, modes)
-		}
-		out = append(out, m)
+	numbers, paths := packageTemplates(t, appSrc, templateName, "ZASTRO_E2E_MAJORS", "astro")
+	for i, path := range paths {
+		astro, adapter := nodeAdapter.pinnedVersions(t, path)
+		out = append(out, major{Name: fmt.Sprintf("astro%d", numbers[i]), Template: path, AstroVersion: astro, AdapterVersion: adapter})
 	}
 	return out
-}
-
-// copyApp copies the project source, leaving out templates and build output.
-func copyApp(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		name := d.Name()
-		if d.IsDir() && rel != "." && (name == "node_modules" || name == ".astro" || strings.HasPrefix(name, "dist")) {
-			return filepath.SkipDir
-		}
-		if templateName.MatchString(name) || name == "package-lock.json" {
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-}
-
-// writePackageJSON writes the major's template with the adapter dependency
-// swapped for the package under test (kept as is for upstream).
-func writePackageJSON(template, dst, pkgName, pkgDepJSON string) error {
-	b, err := os.ReadFile(template)
-	if err != nil {
-		return err
-	}
-	var pj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &pj); err != nil {
-		return fmt.Errorf("%s: %w", template, err)
-	}
-	var deps map[string]json.RawMessage
-	if err := json.Unmarshal(pj["dependencies"], &deps); err != nil {
-		return fmt.Errorf("%s: dependencies: %w", template, err)
-	}
-	if pkgName != upstreamAdapter {
-		delete(deps, upstreamAdapter)
-		deps[pkgName] = json.RawMessage(pkgDepJSON)
-	}
-	if pj["dependencies"], err = json.Marshal(deps); err != nil {
-		return err
-	}
-	out, err := json.MarshalIndent(pj, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, append(out, '\n'), 0o644)
 }
 
 // findServerEntry finds server/entry.mjs in a build's outDir. Astro 4 puts the
@@ -555,21 +342,4 @@ func findServerEntry(outDir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no server/entry.mjs under %s", outDir)
-}
-
-func readPackageIdentity(path string) (name, version string, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", err
-	}
-	var pj struct{ Name, Version string }
-	if err := json.Unmarshal(b, &pj); err != nil {
-		return "", "", fmt.Errorf("%s: %w", path, err)
-	}
-	return pj.Name, pj.Version, nil
-}
-
-func installedVersion(app, pkg string) (string, error) {
-	_, v, err := readPackageIdentity(filepath.Join(app, "node_modules", pkg, "package.json"))
-	return v, err
 }

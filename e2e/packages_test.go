@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -224,7 +225,7 @@ func checkUserProject(t *testing.T, tools string, env []string, nodeBin, adapter
 		t.Fatalf("no astro.config.ts for %s in the user project: write %s", adapter, cfg)
 	}
 	proj := t.TempDir()
-	if err := copyTree(src, proj, func(rel string) bool { return rel != "config" }); err != nil {
+	if err := copyTree(src, proj, func(rel string, _ fs.DirEntry) bool { return rel == "config" }); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(cfg)
@@ -348,34 +349,6 @@ func satisfies(version, rng string) (bool, error) {
 		return false, err
 	}
 	return c.Check(v), nil
-}
-
-// copyTree copies src into dst, skipping top-level entries that keep rejects.
-func copyTree(src, dst string, keep func(rel string) bool) error {
-	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if rel == "." {
-			return nil
-		}
-		if !keep(filepath.ToSlash(strings.SplitN(filepath.ToSlash(rel), "/", 2)[0])) {
-			if info.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
 }
 
 func lastLine(b []byte) string {

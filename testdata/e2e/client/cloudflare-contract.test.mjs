@@ -12,172 +12,37 @@
 //
 // Needs Node >= 22 (global WebSocket). Every wait is bounded; nothing sleeps
 // to synchronise. Only loopback targets are accepted.
-import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
+import { STEP_MS, loopbackTarget, test, withTimeout, httpGet as get, rawUpgrade as upgrade, QueuedSocket, supportProbe } from "./lib.mjs";
 
-const BASE = process.env.ZASTRO_BASE ?? "";
 const MODE = process.env.ZASTRO_MODE ?? "build";
 const GENERATION = process.env.ZASTRO_CF_GENERATION ?? "workers";
-const STEP_MS = Number(process.env.ZASTRO_STEP_TIMEOUT_MS ?? 10_000);
 const MARKER = "zastro-e2e-ssr-ok";
 const GREETING = "hello-from-wrangler-config"; // [vars] of the wrangler config
 
-const base = new URL(BASE || "http://invalid.invalid");
-if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
-  throw new Error(`ZASTRO_BASE must be a loopback http URL (http://127.0.0.1:PORT), got ${JSON.stringify(BASE)}`);
-}
+const { BASE, base, wsBase, port } = loopbackTarget();
 if (!["build", "dev"].includes(MODE) || !["runtime", "workers"].includes(GENERATION)) {
   throw new Error(`ZASTRO_MODE must be build or dev and ZASTRO_CF_GENERATION runtime or workers, got ${MODE}, ${GENERATION}`);
-}
-if (typeof WebSocket !== "function") {
-  throw new Error(`this suite needs a global WebSocket (Node >= 22), running on Node ${process.version}`);
-}
-const wsBase = `ws://${base.host}`;
-const port = Number(base.port || 80);
-
-// Every test also has a hard ceiling, so a bug in a helper cannot hang the run.
-function test(name, opts, fn) {
-  if (typeof opts === "function") [opts, fn] = [{}, opts];
-  return nodeTest(name, { timeout: STEP_MS * 6, ...opts }, fn);
 }
 
 // ---------------------------------------------------------------- helpers
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function httpGet(path) {
-  const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(STEP_MS), redirect: "manual" });
-  const body = await res.text();
-  return { status: res.status, headers: res.headers, body };
-}
+const httpGet = (path) => get(base, path);
 
 /**
- * A hand-made HTTP/1.1 upgrade request over a raw TCP socket, offering
- * `protocols` when given. Resolves with the server's response (status,
- * headers, body), or with `{ status: 0 }` when the server closed the
- * connection without any response. Rejects when no complete response arrives
- * within STEP_MS (a hung socket).
+ * The raw upgrade client of lib.mjs against the target, resolving right
+ * after the response (body included), or with `{ status: 0 }` when the
+ * server closed the connection without any response. Rejects when no
+ * complete response arrives within STEP_MS (a hung socket).
  */
-function rawUpgrade(path, { protocols } = {}) {
-  return new Promise((resolve, reject) => {
-    const key = randomBytes(16).toString("base64");
-    const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port });
-    let buf = Buffer.alloc(0);
-    let head = null;
-    let bodyStart = 0;
-    let settled = false;
-    const timer = setTimeout(() => {
-      finish(new Error(head
-        ? `raw upgrade ${path}: got "${head.statusLine}" but the body never completed within ${STEP_MS} ms`
-        : `raw upgrade ${path}: no HTTP response within ${STEP_MS} ms (socket hung; ${buf.length} bytes received)`));
-    }, STEP_MS);
-    function finish(err, value) {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    }
-    function bodyOf() {
-      const rest = buf.subarray(bodyStart);
-      if (head.status === 101) return Buffer.alloc(0);
-      if ((head.headers["transfer-encoding"] ?? "").toLowerCase().includes("chunked")) {
-        const out = [];
-        let i = 0;
-        for (;;) {
-          const eol = rest.indexOf("\r\n", i);
-          if (eol < 0) return null;
-          const size = parseInt(rest.subarray(i, eol).toString("latin1").split(";")[0].trim(), 16);
-          if (Number.isNaN(size)) throw new Error(`bad chunk size in response to ${path}`);
-          if (size === 0) return Buffer.concat(out);
-          if (rest.length < eol + 2 + size + 2) return null;
-          out.push(rest.subarray(eol + 2, eol + 2 + size));
-          i = eol + 2 + size + 2;
-        }
-      }
-      if (head.headers["content-length"] !== undefined) {
-        const n = Number(head.headers["content-length"]);
-        return rest.length >= n ? rest.subarray(0, n) : null;
-      }
-      return null; // ends with the connection
-    }
-    function done(body) {
-      finish(null, { status: head.status, statusLine: head.statusLine, headers: head.headers, key, body: body.toString("utf8") });
-    }
-    sock.setNoDelay(true);
-    sock.on("connect", () => {
-      sock.write([
-        `GET ${path} HTTP/1.1`,
-        `Host: ${base.host}`,
-        "Connection: Upgrade",
-        "Upgrade: websocket",
-        "Sec-WebSocket-Version: 13",
-        `Sec-WebSocket-Key: ${key}`,
-        ...(protocols ? [`Sec-WebSocket-Protocol: ${protocols.join(", ")}`] : []),
-      ].join("\r\n") + "\r\n\r\n");
-    });
-    sock.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      try {
-        if (!head) {
-          const end = buf.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
-          const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-          if (!m) return finish(new Error(`raw upgrade ${path}: not an HTTP response: ${JSON.stringify(lines[0])}`));
-          const headers = {};
-          for (const line of lines.slice(1)) {
-            const i = line.indexOf(":");
-            if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-          }
-          head = { status: Number(m[1]), statusLine: lines[0], headers };
-          bodyStart = end + 4;
-        }
-        const body = bodyOf();
-        if (body) done(body);
-      } catch (err) {
-        finish(err);
-      }
-    });
-    const gone = () => {
-      if (head) return done(buf.subarray(bodyStart));
-      finish(null, { status: 0, statusLine: "(connection closed without a response)", headers: {}, key, body: "" });
-    };
-    sock.on("end", gone);
-    sock.on("close", gone);
-    sock.on("error", (err) => (head ? gone() : finish(new Error(`raw upgrade ${path}: ${err.message}`))));
-  });
-}
+const rawUpgrade = (path, { protocols } = {}) => upgrade(base, path, { protocols, closeWithinMs: 0, noResponse: "status0" });
 
-/** A WebSocket client that queues messages in arrival order; read them with next(). */
-class Client {
+/** A WebSocket client that queues messages in arrival order (lib.mjs); read them with next(). */
+class Client extends QueuedSocket {
   constructor(path, protocols) {
+    super(wsBase + path, protocols, path);
     this.path = path;
-    this.queue = [];
-    this.waiters = [];
-    this.ws = protocols ? new WebSocket(wsBase + path, protocols) : new WebSocket(wsBase + path);
-    this.ws.binaryType = "arraybuffer";
-    this.closed = new Promise((resolve) => {
-      this.ws.addEventListener("close", (e) => {
-        this.closeEvent = { code: e.code, reason: e.reason, wasClean: e.wasClean };
-        resolve(this.closeEvent);
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`${path}: socket closed (code ${e.code}, reason ${JSON.stringify(e.reason)}) while waiting for a message`));
-      });
-    });
-    this.ws.addEventListener("message", (e) => {
-      const w = this.waiters.shift();
-      if (w) w.resolve(e.data);
-      else this.queue.push(e.data);
-    });
   }
 
   static async connect(path, protocols) {
@@ -188,13 +53,7 @@ class Client {
   }
 
   open() {
-    if (this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this);
-    const opened = new Promise((resolve, reject) => {
-      this.ws.addEventListener("open", () => resolve(this), { once: true });
-      this.ws.addEventListener("error", () => reject(new Error("error event before open")), { once: true });
-      this.ws.addEventListener("close", (e) => reject(new Error(`closed before open (code ${e.code})`)), { once: true });
-    });
-    return withTimeout(opened, STEP_MS, `WebSocket handshake to ${this.path}`).catch(async (err) => {
+    return this.opened().catch(async (err) => {
       this.ws.close();
       let why;
       try {
@@ -206,45 +65,18 @@ class Client {
     });
   }
 
-  next(what = "a message") {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closeEvent) return Promise.reject(new Error(`${this.path}: socket already closed (code ${this.closeEvent.code}) while waiting for ${what}`));
-    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-    return withTimeout(p, STEP_MS, `${this.path}: waiting for ${what}`);
-  }
-
   async expectOpenMessage() {
     assert.equal(await this.next('the server\'s "open" message'), "open", 'first message must be the server-side onopen\'s "open"');
     return this;
   }
 
-  send(data) {
-    this.ws.send(data);
-  }
-
   close(code = 1000, reason = "done") {
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason);
-    return withTimeout(this.closed, STEP_MS, `${this.path}: closing handshake`).catch(() => {});
+    return super.close(code, reason).catch(() => {});
   }
 }
 
-/**
- * One handshake probe shared by every WebSocket test: when the target cannot
- * upgrade at all (plain upstream @astrojs/cloudflare), each test fails at once
- * with this diagnosis instead of waiting out its own timeouts.
- */
-let gate;
-function webSocketSupport() {
-  gate ??= rawUpgrade("/api/echo").then(
-    (r) => {
-      if (r.status !== 101) throw new Error(`no WebSocket support at ${BASE}: an upgrade to /api/echo answered "${r.statusLine}"${r.body ? ` with body ${JSON.stringify(r.body.slice(0, 200))}` : ""}`);
-    },
-    (err) => {
-      throw new Error(`no WebSocket support at ${BASE}: ${err.message}`);
-    },
-  );
-  return gate;
-}
+/** One handshake probe for every WebSocket test (lib.mjs supportProbe). */
+const webSocketSupport = supportProbe(BASE, () => rawUpgrade("/api/echo"));
 
 async function echoClient(query = "") {
   const c = await Client.connect(`/api/echo${query}`);

@@ -9,62 +9,24 @@
 // Every wait is bounded; "nothing arrived" is proven by ordering (a ping
 // answered on the same connection after the event), never by sleeping.
 // Only loopback targets are accepted. Room names are unique per run.
-import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
+import { STEP_MS, loopbackTarget, test, withTimeout, rawUpgrade, QueuedSocket } from "./lib.mjs";
 
-const BASE = process.env.ZASTRO_BASE ?? "";
 const MODE = process.env.ZASTRO_MODE ?? "build";
 const GENERATION = process.env.ZASTRO_CF_GENERATION ?? "workers";
-const STEP_MS = Number(process.env.ZASTRO_STEP_TIMEOUT_MS ?? 10_000);
 
-const base = new URL(BASE || "http://invalid.invalid");
-if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
-  throw new Error(`ZASTRO_BASE must be a loopback http URL (http://127.0.0.1:PORT), got ${JSON.stringify(BASE)}`);
-}
-if (typeof WebSocket !== "function") {
-  throw new Error(`this suite needs a global WebSocket (Node >= 22), running on Node ${process.version}`);
-}
-const wsBase = `ws://${base.host}`;
+const { base, wsBase } = loopbackTarget();
 const run = randomBytes(4).toString("hex");
 
-function test(name, fn) {
-  return nodeTest(name, { timeout: STEP_MS * 6 }, fn);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A room member: a WebSocket client that queues messages in arrival order. */
-class Member {
+/** A room member: a WebSocket client that queues messages in arrival order (lib.mjs). */
+class Member extends QueuedSocket {
   constructor(room, name, { tags = [], protocols, binaryType } = {}) {
     const query = new URLSearchParams({ room: `${run}-${room}`, name });
     for (const tag of tags) query.append("tag", tag);
     if (binaryType) query.set("binaryType", binaryType);
     if (protocols?.length) query.set("protocol", protocols[protocols.length - 1]);
-    this.label = `${name}@${room}`;
-    this.queue = [];
-    this.waiters = [];
-    this.ws = protocols ? new WebSocket(`${wsBase}/api/room?${query}`, protocols) : new WebSocket(`${wsBase}/api/room?${query}`);
-    this.ws.binaryType = "arraybuffer";
-    this.closed = new Promise((resolve) => {
-      this.ws.addEventListener("close", (e) => {
-        this.closeEvent = { code: e.code, reason: e.reason, wasClean: e.wasClean };
-        resolve(this.closeEvent);
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`${this.label}: closed (code ${e.code}) while waiting for a message`));
-      });
-    });
-    this.ws.addEventListener("message", (e) => {
-      const w = this.waiters.shift();
-      if (w) w.resolve(e.data);
-      else this.queue.push(e.data);
-    });
+    super(`${wsBase}/api/room?${query}`, protocols, `${name}@${room}`);
   }
 
   static async join(room, name, options) {
@@ -79,67 +41,15 @@ class Member {
     return m;
   }
 
-  next(what = "a message") {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closeEvent) return Promise.reject(new Error(`${this.label}: already closed (code ${this.closeEvent.code}) while waiting for ${what}`));
-    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-    return withTimeout(p, STEP_MS, `${this.label}: waiting for ${what}`);
-  }
-
-  send(data) {
-    this.ws.send(data);
-  }
-
   /** Nothing arrived before now: the next message is the answer to a ping sent now. */
   async expectNothing(what) {
     this.send("ping");
     assert.equal(await this.next("pong"), "pong", `${this.label} got a message it should not have (${what})`);
   }
-
-  close(code = 1000, reason = "done") {
-    if (this.ws.readyState <= WebSocket.OPEN) this.ws.close(code, reason);
-    return withTimeout(this.closed, STEP_MS, `${this.label}: closing handshake`);
-  }
 }
 
-/** A hand-made upgrade request: resolves with the response head (status line and headers). */
-function rawUpgradeHead(path) {
-  return new Promise((resolve, reject) => {
-    const key = randomBytes(16).toString("base64");
-    const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port: Number(base.port || 80) });
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new Error(`raw upgrade ${path}: no response head within ${STEP_MS} ms`)), STEP_MS);
-    function finish(err, value) {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    }
-    sock.on("connect", () => {
-      sock.write(
-        [`GET ${path} HTTP/1.1`, `Host: ${base.host}`, "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", `Sec-WebSocket-Key: ${key}`].join("\r\n") +
-          "\r\n\r\n",
-      );
-    });
-    sock.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
-      const headers = {};
-      for (const line of lines.slice(1)) {
-        const i = line.indexOf(":");
-        if (i > 0) {
-          const name = line.slice(0, i).trim().toLowerCase();
-          headers[name] = headers[name] === undefined ? line.slice(i + 1).trim() : `${headers[name]}, ${line.slice(i + 1).trim()}`;
-        }
-      }
-      finish(null, { statusLine: lines[0], status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? 0), headers, key });
-    });
-    sock.on("error", (err) => finish(new Error(`raw upgrade ${path}: ${err.message}`)));
-    sock.on("close", () => finish(new Error(`raw upgrade ${path}: connection closed before a response head`)));
-  });
-}
+/** A hand-made upgrade request (lib.mjs): resolves with the response head (status line and headers). */
+const rawUpgradeHead = (path) => rawUpgrade(base, path, { closeWithinMs: 0 });
 
 test("rooms: the room's 101 reaches the client with a valid accept, the route's cookie, and no private header", async () => {
   const r = await rawUpgradeHead(`/api/room?room=${run}-raw&name=raw`);

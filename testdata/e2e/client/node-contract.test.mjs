@@ -11,218 +11,28 @@
 //
 // Needs Node >= 22 (global WebSocket). Every wait is bounded; nothing sleeps
 // to synchronise. Only loopback targets are accepted.
-import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
+import { STEP_MS, loopbackTarget, test, withTimeout, httpGet as get, rawUpgrade as upgrade, QueuedSocket, supportProbe } from "./lib.mjs";
 
-const BASE = process.env.ZASTRO_BASE ?? "";
 const MODE = process.env.ZASTRO_MODE ?? "standalone";
-// One bound for a single step (connect, one message, one response).
-const STEP_MS = Number(process.env.ZASTRO_STEP_TIMEOUT_MS ?? 10_000);
 const MARKER = "zastro-e2e-ssr-ok";
 // After answering an upgrade with a non-101 response the server must close the
 // connection promptly: well before Node's 5 s keep-alive timeout would.
 const PROMPT_CLOSE_MS = 2_000;
 
-const base = new URL(BASE || "http://invalid.invalid");
-if (!BASE || !["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
-  throw new Error(`ZASTRO_BASE must be a loopback http URL (http://127.0.0.1:PORT), got ${JSON.stringify(BASE)}`);
-}
-if (typeof WebSocket !== "function") {
-  throw new Error(`this suite needs a global WebSocket (Node >= 22), running on Node ${process.version}`);
-}
-const wsBase = `ws://${base.host}`;
-const port = Number(base.port || 80);
-
-// Every test also has a hard ceiling, so a bug in a helper cannot hang the run.
-function test(name, opts, fn) {
-  if (typeof opts === "function") [opts, fn] = [{}, opts];
-  return nodeTest(name, { timeout: STEP_MS * 6, ...opts }, fn);
-}
+const { BASE, base, wsBase, port } = loopbackTarget();
 
 // ---------------------------------------------------------------- helpers
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function httpGet(path, init = {}) {
-  const res = await fetch(new URL(path, base), { ...init, signal: AbortSignal.timeout(STEP_MS), redirect: "manual" });
-  const body = await res.text();
-  return { status: res.status, headers: res.headers, body };
-}
+const httpGet = (path, init) => get(base, path, init);
 
 /**
- * Parses one HTTP/1.1 response at the start of buf. Returns null while it is
- * incomplete; `untilClose` bodies (no length, not chunked) complete only when
- * the caller passes ended=true.
+ * The raw upgrade client of lib.mjs against the target: resolves with the
+ * response and whether the server closed the connection within closeWithinMs
+ * after answering (default STEP_MS); rejects on a hung socket.
  */
-function parseResponse(buf, ended = false) {
-  const end = buf.indexOf("\r\n\r\n");
-  if (end < 0) return null;
-  const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
-  const statusLine = lines[0];
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(statusLine.slice(0, 100))}`);
-  const headers = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  const status = Number(m[1]);
-  const head = { status, statusLine, headers };
-  const rest = buf.subarray(end + 4);
-  if (status === 101 || status === 204 || status === 304) return { ...head, body: Buffer.alloc(0), consumed: end + 4 };
-  if ((headers["transfer-encoding"] ?? "").toLowerCase().includes("chunked")) {
-    const out = [];
-    let i = 0;
-    for (;;) {
-      const eol = rest.indexOf("\r\n", i);
-      if (eol < 0) return null;
-      const size = parseInt(rest.subarray(i, eol).toString("latin1").split(";")[0].trim(), 16);
-      if (Number.isNaN(size)) throw new Error(`bad chunk size after "${statusLine}"`);
-      if (size === 0) {
-        const trailerEnd = rest.indexOf("\r\n", eol + 2);
-        if (trailerEnd < 0) return null;
-        return { ...head, body: Buffer.concat(out), consumed: end + 4 + trailerEnd + 2 };
-      }
-      if (rest.length < eol + 2 + size + 2) return null;
-      out.push(rest.subarray(eol + 2, eol + 2 + size));
-      i = eol + 2 + size + 2;
-    }
-  }
-  if (headers["content-length"] !== undefined) {
-    const n = Number(headers["content-length"]);
-    return rest.length >= n ? { ...head, body: rest.subarray(0, n), consumed: end + 4 + n } : null;
-  }
-  return ended ? { ...head, body: rest, consumed: buf.length } : null;
-}
-
-/**
- * A hand-made HTTP/1.1 upgrade request over a raw TCP socket. Resolves with the
- * server's response (status, headers, body as text) and whether the server
- * closed the connection within `closeWithinMs` after answering. Rejects when
- * no complete response arrives within STEP_MS (a hung socket).
- *
- * `after`: first send a plain GET for that path on the same connection and
- * read its response, so the upgrade arrives on a reused keep-alive connection.
- */
-function rawUpgrade(path, { protocols, extraHeaders = {}, closeWithinMs = STEP_MS, after } = {}) {
-  return new Promise((resolve, reject) => {
-    const key = randomBytes(16).toString("base64");
-    const sock = net.connect({ host: base.hostname.replace(/^\[|\]$/g, ""), port });
-    let buf = Buffer.alloc(0);
-    let phase = after ? "prior" : "upgrade"; // then "answered"
-    let settled = false;
-    let result = null;
-    let closeTimer = null;
-
-    const overall = setTimeout(() => {
-      const what = phase === "prior" ? `the plain GET ${after} before the upgrade` : `the upgrade to ${path}${after ? ` (on a connection reused after GET ${after})` : ""}`;
-      finish(new Error(`raw client: no complete HTTP response to ${what} within ${STEP_MS} ms (socket hung; ${buf.length} bytes pending)`));
-    }, STEP_MS);
-
-    function finish(err, value) {
-      if (settled) return;
-      settled = true;
-      clearTimeout(overall);
-      clearTimeout(closeTimer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    }
-
-    function sendUpgrade() {
-      const lines = [
-        `GET ${path} HTTP/1.1`,
-        `Host: ${base.host}`,
-        "Connection: Upgrade",
-        "Upgrade: websocket",
-        "Sec-WebSocket-Version: 13",
-        `Sec-WebSocket-Key: ${key}`,
-      ];
-      if (protocols) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(", ")}`);
-      for (const [k, v] of Object.entries(extraHeaders)) lines.push(`${k}: ${v}`);
-      sock.write(lines.join("\r\n") + "\r\n\r\n");
-    }
-
-    function onAnswer(res) {
-      phase = "answered";
-      clearTimeout(overall);
-      result = {
-        status: res.status,
-        statusLine: res.statusLine,
-        headers: res.headers,
-        body: res.body.toString("utf8"),
-        key,
-        closedByServer: false,
-      };
-      if (res.status === 101) return finish(null, result);
-      // The contract: after a rejection the connection is closed. Give the
-      // server closeWithinMs to do so; report rather than hang.
-      closeTimer = setTimeout(() => finish(null, result), closeWithinMs);
-    }
-
-    function consume(ended) {
-      for (;;) {
-        if (phase === "answered") return;
-        const res = parseResponse(buf, ended);
-        if (!res) return;
-        buf = buf.subarray(res.consumed);
-        if (phase === "prior") {
-          if (res.status !== 200) return finish(new Error(`raw client: GET ${after} answered "${res.statusLine}"`));
-          phase = "upgrade";
-          sendUpgrade();
-          continue;
-        }
-        return onAnswer(res);
-      }
-    }
-
-    sock.setNoDelay(true);
-    sock.on("connect", () => {
-      if (after) sock.write(`GET ${after} HTTP/1.1\r\nHost: ${base.host}\r\n\r\n`);
-      else sendUpgrade();
-    });
-    sock.on("data", (chunk) => {
-      if (phase === "answered") return; // WebSocket frames or stray bytes after the answer
-      buf = Buffer.concat([buf, chunk]);
-      try {
-        consume(false);
-      } catch (err) {
-        finish(new Error(`raw client (${path}): ${err.message}`));
-      }
-    });
-    const onGone = () => {
-      if (settled) return;
-      if (phase === "answered") {
-        result.closedByServer = true;
-        return finish(null, result);
-      }
-      try {
-        consume(true); // a body delimited by the end of the connection
-      } catch (err) {
-        return finish(new Error(`raw client (${path}): ${err.message}`));
-      }
-      if (phase === "answered") {
-        result.closedByServer = true;
-        return finish(null, result);
-      }
-      finish(new Error(`raw client: connection to ${path} closed without a complete HTTP response (${buf.length} bytes pending)`));
-    };
-    sock.on("end", onGone);
-    sock.on("close", onGone);
-    sock.on("error", (err) => {
-      if (phase === "answered" || buf.length) return onGone();
-      finish(new Error(`raw client (${path}): ${err.message}`));
-    });
-  });
-}
+const rawUpgrade = (path, options) => upgrade(base, path, options);
 
 /** Explains a failed WebSocket handshake by replaying it with the raw client. */
 async function diagnoseHandshake(path, protocols) {
@@ -236,30 +46,14 @@ async function diagnoseHandshake(path, protocols) {
 }
 
 /**
- * A WebSocket client with a message queue: every message is buffered in arrival
- * order and read with next(); close is recorded. open() resolves once the
+ * A WebSocket client with a message queue (lib.mjs): open() resolves once the
  * handshake is done or rejects with a diagnosis.
  */
-class Client {
+class Client extends QueuedSocket {
   constructor(path, protocols) {
+    super(wsBase + path, protocols, path);
     this.path = path;
     this.protocols = protocols;
-    this.queue = [];
-    this.waiters = [];
-    this.ws = protocols ? new WebSocket(wsBase + path, protocols) : new WebSocket(wsBase + path);
-    this.ws.binaryType = "arraybuffer";
-    this.closed = new Promise((resolve) => {
-      this.ws.addEventListener("close", (e) => {
-        this.closeEvent = { code: e.code, reason: e.reason, wasClean: e.wasClean };
-        resolve(this.closeEvent);
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`${path}: socket closed (code ${e.code}, reason ${JSON.stringify(e.reason)}) while waiting for a message`));
-      });
-    });
-    this.ws.addEventListener("message", (e) => {
-      const w = this.waiters.shift();
-      if (w) w.resolve(e.data);
-      else this.queue.push(e.data);
-    });
   }
 
   static async connect(path, protocols) {
@@ -270,24 +64,11 @@ class Client {
   }
 
   open() {
-    if (this.ws.readyState === WebSocket.OPEN) return Promise.resolve(this);
-    const opened = new Promise((resolve, reject) => {
-      this.ws.addEventListener("open", () => resolve(this), { once: true });
-      this.ws.addEventListener("error", () => reject(new Error("error event before open")), { once: true });
-      this.ws.addEventListener("close", (e) => reject(new Error(`closed before open (code ${e.code})`)), { once: true });
-    });
-    return withTimeout(opened, STEP_MS, `WebSocket handshake to ${this.path}`).catch(async (err) => {
+    return this.opened().catch(async (err) => {
       this.ws.close();
       const why = await diagnoseHandshake(this.path, this.protocols);
       throw new Error(`WebSocket to ${this.path} did not open (${err.message}); ${why}`);
     });
-  }
-
-  next(what = "a message") {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closeEvent) return Promise.reject(new Error(`${this.path}: socket already closed (code ${this.closeEvent.code}) while waiting for ${what}`));
-    const p = new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-    return withTimeout(p, STEP_MS, `${this.path}: waiting for ${what}`);
   }
 
   /** The server's onopen sends "open": it must be the first message. */
@@ -297,35 +78,13 @@ class Client {
     return this;
   }
 
-  send(data) {
-    this.ws.send(data);
-  }
-
   close() {
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, "done");
-    return withTimeout(this.closed, STEP_MS, `${this.path}: closing handshake`).catch(() => {});
+    return super.close(1000, "done").catch(() => {});
   }
 }
 
-/**
- * One handshake probe, shared by every WebSocket test: when the target cannot
- * upgrade at all (e.g. plain upstream @astrojs/node), each test fails at once
- * with this diagnosis instead of waiting out its own timeouts.
- */
-let gate;
-function webSocketSupport() {
-  gate ??= rawUpgrade("/api/echo", { closeWithinMs: 200 }).then(
-    (r) => {
-      if (r.status !== 101) {
-        throw new Error(`no WebSocket support at ${BASE}: an upgrade to /api/echo answered "${r.statusLine}"${r.body ? ` with body ${JSON.stringify(r.body.slice(0, 200))}` : ""}`);
-      }
-    },
-    (err) => {
-      throw new Error(`no WebSocket support at ${BASE}: ${err.message}`);
-    },
-  );
-  return gate;
-}
+/** One handshake probe for every WebSocket test (lib.mjs supportProbe). */
+const webSocketSupport = supportProbe(BASE, () => rawUpgrade("/api/echo", { closeWithinMs: 200 }));
 
 /** Connects to /api/echo (optionally with ?binaryType=) and consumes "open". */
 async function echoClient(query = "") {

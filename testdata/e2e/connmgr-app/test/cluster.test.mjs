@@ -10,72 +10,22 @@
 // connections as the limits allow where they test them.
 // ZASTRO_GONE_PID: the pid of the instance the Go test killed (scenario gone).
 // Every wait is bounded; nothing sleeps to synchronise; only loopback targets.
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { STEP_MS, withTimeout, assertLoopback, scenarios, openChat, pollUntil, closeAll } from "./lib.mjs";
 
 const BASES = (process.env.ZASTRO_BASES ?? "").split(",").filter(Boolean).map((b) => new URL(b));
-const SCENARIO = process.env.ZASTRO_SCENARIO ?? "";
-const STEP_MS = 10_000;
 /** Reconnection backs off up to 5 s: waits for Redis allow more. */
 const RECONNECT_MS = 30_000;
 
-for (const base of BASES) {
-  if (!["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) throw new Error(`not a loopback URL: ${base}`);
-}
+for (const base of BASES) assertLoopback(base, `not a loopback URL: ${base}`);
 
-function scenario(name, fn) {
-  if (name === SCENARIO) test(name, { timeout: 120_000 }, fn);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const scenario = scenarios(120_000);
 
 /** Opens the chat route on instance `i`; resolves { ws, id } after the welcome; rejects with .status when refused. */
-function open(i, room) {
-  const ws = new WebSocket(`ws://${BASES[i].host}/api/chat?room=${room}`);
-  const messages = [];
-  const waiters = [];
-  ws.on("message", (data) => {
-    const text = data.toString("utf8");
-    const waiter = waiters.shift();
-    if (waiter) waiter(text);
-    else messages.push(text);
-  });
-  ws.next = (what = "a message") =>
-    withTimeout(
-      new Promise((resolve) => {
-        if (messages.length > 0) resolve(messages.shift());
-        else waiters.push(resolve);
-      }),
-      STEP_MS,
-      `${what} on instance ${i}`,
-    );
-  ws.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString("utf8") })));
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      ws.once("open", async () => {
-        try {
-          resolve({ ws, id: JSON.parse(await ws.next("the welcome")).id });
-        } catch (error) {
-          reject(error);
-        }
-      });
-      ws.once("unexpected-response", (_req, res) => {
-        res.resume();
-        ws.terminate();
-        reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, headers: res.headers }));
-      });
-      ws.once("error", reject);
-    }),
-    STEP_MS,
-    `open on instance ${i}`,
-  );
+async function open(i, room) {
+  const { ws, welcome } = await openChat(`ws://${BASES[i].host}/api/chat?room=${room}`, {}, `instance ${i}`);
+  return { ws, id: welcome.id };
 }
 
 async function call(i, init) {
@@ -88,14 +38,8 @@ const view = (i) => call(i);
 const command = (i, body) => call(i, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 /** Polls instance i's view until accept(view) holds (bounded). */
-async function viewUntil(i, accept, what, ms = STEP_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await view(i);
-    if (accept(v)) return v;
-    if (Date.now() > deadline) throw new Error(`instance ${i} never showed ${what}: ${JSON.stringify({ cluster: v.cluster, events: v.events })}`);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // poll interval
-  }
+function viewUntil(i, accept, what, ms = STEP_MS) {
+  return pollUntil(() => view(i), accept, (v) => `instance ${i} never showed ${what}: ${JSON.stringify({ cluster: v.cluster, events: v.events })}`, ms);
 }
 
 let fences = 0;
@@ -121,16 +65,6 @@ async function settle(clients, want, what) {
     }
     assert.deepEqual(got, want[name], `${what}: messages on ${name}`);
   }
-}
-
-async function closeAll(sockets) {
-  await Promise.all(
-    sockets.map((ws) => {
-      if (ws.readyState === WebSocket.CLOSED) return undefined;
-      ws.close();
-      return withTimeout(ws.closed, STEP_MS, "close");
-    }),
-  );
 }
 
 /** Every instance sees the whole cluster: all alive and the given connections in total. */

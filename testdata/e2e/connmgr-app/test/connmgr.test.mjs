@@ -6,83 +6,24 @@
 //
 // ZASTRO_SERVER_PID is the server's pid (the shutdown scenario signals it).
 // Every wait is bounded; nothing sleeps to synchronise; only loopback targets.
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { STEP_MS, withTimeout, assertLoopback, scenarios, openChat, pollUntil, closeAll } from "./lib.mjs";
 
 const BASE = process.env.ZASTRO_BASE ?? "";
-const SCENARIO = process.env.ZASTRO_SCENARIO ?? "";
-const STEP_MS = 10_000;
 
 const base = new URL(BASE || "http://invalid.invalid");
-if (!["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) {
-  throw new Error(`ZASTRO_BASE must be a loopback http URL, got ${JSON.stringify(BASE)}`);
-}
+assertLoopback(base, `ZASTRO_BASE must be a loopback http URL, got ${JSON.stringify(BASE)}`);
 const wsBase = `ws://${base.host}`;
 
 /** Declares the test of one scenario; the others are not declared at all. */
-function scenario(name, fn) {
-  if (name === SCENARIO) test(name, { timeout: STEP_MS * 6 }, fn);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const scenario = scenarios(STEP_MS * 6);
 
 /**
  * Opens a socket to path. Resolves { ws, welcome } once the chat route's
  * welcome message arrived; rejects with .status when the handshake is refused.
  */
-function open(path, options = {}) {
-  const ws = new WebSocket(wsBase + path, options);
-  const messages = [];
-  const waiters = [];
-  ws.on("message", (data) => {
-    const text = data.toString("utf8");
-    const waiter = waiters.shift();
-    if (waiter) waiter(text);
-    else messages.push(text);
-  });
-  ws.next = (what = "a message") =>
-    withTimeout(
-      new Promise((resolve) => {
-        if (messages.length > 0) resolve(messages.shift());
-        else waiters.push(resolve);
-      }),
-      STEP_MS,
-      `${what} on ${path}`,
-    );
-  ws.closed = new Promise((resolve) =>
-    ws.once("close", (code, reason) => resolve({ code, reason: reason.toString("utf8") })),
-  );
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      ws.once("open", async () => {
-        try {
-          resolve({ ws, welcome: JSON.parse(await ws.next("the welcome")) });
-        } catch (error) {
-          reject(error);
-        }
-      });
-      ws.once("unexpected-response", (_req, res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (body += chunk));
-        res.on("end", () => {
-          ws.terminate();
-          reject(Object.assign(new Error(`handshake refused: ${res.statusCode} ${body}`), { status: res.statusCode, headers: res.headers, body }));
-        });
-      });
-      ws.once("error", reject);
-    }),
-    STEP_MS,
-    `open ${path}`,
-  );
-}
+const open = (path, options = {}) => openChat(wsBase + path, options, path);
 
 async function refused(path, options = {}) {
   try {
@@ -106,24 +47,8 @@ function broadcast(message, tag) {
 }
 
 /** Polls the statistics until accept(stats) holds (bounded). */
-async function statsUntil(accept, what) {
-  const deadline = Date.now() + STEP_MS;
-  for (;;) {
-    const stats = await admin();
-    if (accept(stats)) return stats;
-    if (Date.now() > deadline) throw new Error(`statistics never showed ${what}: ${JSON.stringify(stats.manager)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // poll interval
-  }
-}
-
-async function closeAll(sockets) {
-  await Promise.all(
-    sockets.map((ws) => {
-      if (ws.readyState === WebSocket.CLOSED) return undefined;
-      ws.close();
-      return withTimeout(ws.closed, STEP_MS, "close");
-    }),
-  );
+function statsUntil(accept, what) {
+  return pollUntil(admin, accept, (stats) => `statistics never showed ${what}: ${JSON.stringify(stats.manager)}`);
 }
 
 // ---------------------------------------------------------------- scenarios
