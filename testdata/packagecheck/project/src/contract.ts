@@ -1,4 +1,4 @@
-// The type half of the runtime contract (DESIGN.md): App.Locals gains both
+// The type half of the runtime contract: App.Locals gains both
 // members, documented and typed without `any`. Every line fails to compile
 // when a type is wrong or has become `any`.
 import type { APIContext } from "astro"
@@ -20,7 +20,7 @@ export type Contract = [
   Assert<NotAny<Socket>>,
   Assert<Equal<Upgrade["response"], Response>>,
   Assert<NotAny<Options>>,
-  Assert<Equal<Options["protocol"], string | undefined>>,
+  Assert<Equal<Options["protocol"], string | false | undefined>>,
   Assert<Equal<Socket["readyState"], number>>,
   Assert<Equal<Socket["protocol"], string>>,
   Assert<Equal<Socket["extensions"], string>>,
