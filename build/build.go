@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/zastro-dev/zastro/adapters"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
@@ -290,8 +291,12 @@ func linkTypes(files map[string][]byte, dts map[string][]byte, adapter, version 
 	if !ok {
 		return fmt.Errorf("no %s to attach the WebSocket types to", index)
 	}
+	d, err := adapters.Lookup(adapter)
+	if err != nil {
+		return err
+	}
 	var refs strings.Builder
-	for _, name := range []string{"env.d.ts", "user-options.d.ts"} {
+	for _, name := range d.Runtime.TypeRefs {
 		p := "zastro/" + adapter + "/" + name
 		if _, ok := dts[p]; ok {
 			fmt.Fprintf(&refs, "/// <reference path=\"./%s\" />\n", p)
@@ -303,15 +308,13 @@ func linkTypes(files map[string][]byte, dts map[string][]byte, adapter, version 
 	if !strings.HasPrefix(string(b), refs.String()) {
 		files[index] = append([]byte(refs.String()), b...)
 	}
-	if adapter == "node" {
-		direct, err := versioning.InRange(version, ">="+transform.NodeModuleEntry)
+	for _, decl := range d.Runtime.Declarations {
+		in, err := versioning.InRange(version, decl.Versions)
 		if err != nil {
 			return err
 		}
-		const server = "dist/server.d.ts"
-		decl := "export declare const upgradeHandler: import(\"./zastro/node/upgrade-handler.js\").UpgradeHandler;\n"
-		if sb, ok := files[server]; ok && direct && !strings.HasSuffix(string(sb), decl) {
-			files[server] = append(append([]byte(nil), sb...), []byte(decl)...)
+		if sb, ok := files[decl.File]; ok && in && !strings.HasSuffix(string(sb), decl.Text) {
+			files[decl.File] = append(append([]byte(nil), sb...), []byte(decl.Text)...)
 		}
 	}
 	return nil

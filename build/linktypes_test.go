@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 // The server entry's declaration of upgradeHandler follows the recipe's own
@@ -16,7 +16,7 @@ func TestLinkTypesDeclaresUpgradeHandlerFromTheRecipeCutoff(t *testing.T) {
 	}{
 		{"9.5.5", false},
 		{"10.0.0-beta.4", false},
-		{transform.NodeModuleEntry, true},
+		{adapters.NodeModuleEntry.Version, true},
 		{"10.0.0", true},
 		{"11.0.0-beta.1", true},
 		{"11.1.6", true},

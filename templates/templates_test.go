@@ -26,7 +26,8 @@ func TestEmbedComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		var onDisk []string
-		for _, dir := range adapterDirs[adapter] {
+		rt, _ := runtime(adapter)
+		for _, dir := range rt.Dirs {
 			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 // The WebSocket steps of the cloudflare recipe. They wire upstream's own
@@ -33,9 +34,9 @@ import (
 // relays each upgrade so that the client gets the worker's own answer (see
 // templates/cloudflare/dev-workerd.ts).
 
-// cloudflareViteGeneration is the first version whose dev server runs the app
-// in workerd (@cloudflare/vite-plugin) instead of Node with a platform proxy.
-const cloudflareViteGeneration = "13.0.0-0"
+// The dev-server generations are told apart by adapters.CloudflareWorkerdDev:
+// from it on the dev server runs the app in workerd (@cloudflare/vite-plugin)
+// instead of Node with a platform proxy.
 
 // cloudflareHandlerFiles are the files that hold the request handler, newest
 // layout first: the first one that exists is used.
@@ -123,7 +124,7 @@ func cloudflareWebSocketSteps() []Step {
 			Name:     "cloudflare/dev-server-hook",
 			Doc:      "wrap upstream's astro:server:setup hook so that `astro dev` (Node, platform proxy) serves WebSocket routes",
 			Files:    cloudflareIndex,
-			Versions: "<" + cloudflareViteGeneration,
+			Versions: adapters.CloudflareWorkerdDev.Before(),
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
@@ -155,7 +156,7 @@ func cloudflareWebSocketSteps() []Step {
 			Name:     "cloudflare/workerd-dev-hook",
 			Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
 			Files:    cloudflareIndex,
-			Versions: ">=" + cloudflareViteGeneration,
+			Versions: adapters.CloudflareWorkerdDev.From(),
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {

@@ -1,6 +1,9 @@
 package transform
 
-import sitter "github.com/smacker/go-tree-sitter"
+import (
+	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/adapters"
+)
 
 // nodeIndex is where @astrojs/node defines its integration: TypeScript in a
 // git checkout, compiled JavaScript in the npm tarball.
@@ -8,53 +11,48 @@ var nodeIndex = []string{"src/index.ts", "dist/index.js"}
 
 // nodeRecipe turns @astrojs/node into zastro-websockets-node.
 func nodeRecipe() Recipe {
-	id := identity{pkg: "@astrojs/node", newPkg: "zastro-websockets-node"}
+	d := adapters.Node
+	id := identity{pkg: d.Package, newPkg: d.Generated}
 	adapterProperty := func(key string, pred func(string) bool) func(*Tree) []*sitter.Node {
 		return func(t *Tree) []*sitter.Node {
 			return propertyStrings(t, returnedBy(t, "getAdapter"), key, pred)
 		}
 	}
-	return Recipe{
-		Adapter:    "node",
-		Package:    id.pkg,
-		NewPackage: id.newPkg,
-		Supported:  ">=8.0.0",
-		Steps: append([]Step{
-			{
-				Name:  "node/identity-integration-name",
-				Doc:   "rename the integration: property name of the object createIntegration returns",
-				Files: nodeIndex,
-				Want:  Exactly(1),
-				Locate: func(t *Tree) []*sitter.Node {
-					return propertyStrings(t, returnedBy(t, "createIntegration"), "name", id.isName)
-				},
-				Edit: id.rename,
+	return newRecipe(d, []Step{
+		{
+			Name:  "node/identity-integration-name",
+			Doc:   "rename the integration: property name of the object createIntegration returns",
+			Files: nodeIndex,
+			Want:  Exactly(1),
+			Locate: func(t *Tree) []*sitter.Node {
+				return propertyStrings(t, returnedBy(t, "createIntegration"), "name", id.isName)
 			},
-			{
-				Name:   "node/identity-adapter-name",
-				Doc:    "rename the adapter: property name of the object getAdapter returns",
-				Files:  nodeIndex,
-				Want:   Exactly(1),
-				Locate: adapterProperty("name", id.isName),
-				Edit:   id.rename,
-			},
-			{
-				Name:   "node/identity-server-entrypoint",
-				Doc:    "point serverEntrypoint (in the object getAdapter returns) at the generated package",
-				Files:  nodeIndex,
-				Want:   Exactly(1),
-				Locate: adapterProperty("serverEntrypoint", id.isSubpath),
-				Edit:   id.rename,
-			},
-			{
-				Name:   "node/identity-preview-entrypoint",
-				Doc:    "point previewEntrypoint (in the object getAdapter returns) at the generated package",
-				Files:  nodeIndex,
-				Want:   Exactly(1),
-				Locate: adapterProperty("previewEntrypoint", id.isSubpath),
-				Edit:   id.rename,
-			},
-			id.specifierStep("node"),
-		}, nodeWebSocketSteps()...),
-	}
+			Edit: id.rename,
+		},
+		{
+			Name:   "node/identity-adapter-name",
+			Doc:    "rename the adapter: property name of the object getAdapter returns",
+			Files:  nodeIndex,
+			Want:   Exactly(1),
+			Locate: adapterProperty("name", id.isName),
+			Edit:   id.rename,
+		},
+		{
+			Name:   "node/identity-server-entrypoint",
+			Doc:    "point serverEntrypoint (in the object getAdapter returns) at the generated package",
+			Files:  nodeIndex,
+			Want:   Exactly(1),
+			Locate: adapterProperty("serverEntrypoint", id.isSubpath),
+			Edit:   id.rename,
+		},
+		{
+			Name:   "node/identity-preview-entrypoint",
+			Doc:    "point previewEntrypoint (in the object getAdapter returns) at the generated package",
+			Files:  nodeIndex,
+			Want:   Exactly(1),
+			Locate: adapterProperty("previewEntrypoint", id.isSubpath),
+			Edit:   id.rename,
+		},
+		id.specifierStep(d.Name),
+	}, nodeWebSocketSteps())
 }

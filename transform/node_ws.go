@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 // The WebSocket steps of the node recipe. They wire upstream's own request
@@ -12,10 +13,9 @@ import (
 // hand upgrade requests to upstream's normal handler, the server entry exports
 // an upgrade handler for middleware mode, and `astro dev` gets a dev-server hook.
 
-// NodeModuleEntry is the first version whose server entry exports handler at
-// module level; before it, createExports() returns the exports and getAdapter
-// lists them. The 10.0.0 pre-releases up to beta.4 still have the 9.x shape.
-const NodeModuleEntry = "10.0.0-beta.5"
+// The generations are told apart by adapters.NodeModuleEntry: from it on the
+// server entry exports handler at module level; before it, createExports()
+// returns the exports and getAdapter lists them.
 
 // nodeRuntime is the runtime module, relative to the adapter's own files.
 const nodeRuntime = "./zastro/node/index.js"
@@ -112,7 +112,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/server-upgrade-handler-exports",
 			Doc:      "createExports() also returns upgradeHandler, for middleware mode (server.on('upgrade', upgradeHandler))",
 			Files:    []string{"src/server.ts", "dist/server.js"},
-			Versions: "<" + NodeModuleEntry,
+			Versions: adapters.NodeModuleEntry.Before(),
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return returnedBy(t, "createExports")
@@ -134,7 +134,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/adapter-exports-upgrade-handler",
 			Doc:      "list upgradeHandler in the adapter's exports, so Astro's server entry re-exports it",
 			Files:    nodeIndex,
-			Versions: "<" + NodeModuleEntry,
+			Versions: adapters.NodeModuleEntry.Before(),
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				return Each(returnedBy(t, "getAdapter"), func(obj *sitter.Node) []*sitter.Node {
@@ -165,7 +165,7 @@ func nodeWebSocketSteps() []Step {
 			Name:     "node/server-upgrade-handler",
 			Doc:      "the server entry exports upgradeHandler beside handler, for middleware mode (server.on('upgrade', upgradeHandler))",
 			Files:    []string{"src/server.ts", "dist/server.js"},
-			Versions: ">=" + NodeModuleEntry,
+			Versions: adapters.NodeModuleEntry.From(),
 			Want:     Exactly(1),
 			Locate: func(t *Tree) []*sitter.Node {
 				var out []*sitter.Node

@@ -2,6 +2,9 @@ package transform
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/zastro-dev/zastro/adapters"
 
 	sitter "github.com/smacker/go-tree-sitter"
 )
@@ -116,13 +119,32 @@ type Result struct {
 	Errors  []Message
 }
 
+// recipes are the recipes by adapter name (the descriptor's, package
+// adapters): adding an adapter means adding its descriptor and its recipe.
+var recipes = map[string]func() Recipe{
+	adapters.Node.Name:       nodeRecipe,
+	adapters.Cloudflare.Name: cloudflareRecipe,
+}
+
 // RecipeFor returns the recipe of an adapter: "node" or "cloudflare".
 func RecipeFor(adapter string) (Recipe, error) {
-	switch adapter {
-	case "node":
-		return nodeRecipe(), nil
-	case "cloudflare":
-		return cloudflareRecipe(), nil
+	if r, ok := recipes[adapter]; ok {
+		return r(), nil
 	}
-	return Recipe{}, fmt.Errorf("no recipe for adapter %q (known: node, cloudflare)", adapter)
+	var known []string
+	for _, d := range adapters.All() {
+		if _, ok := recipes[d.Name]; ok {
+			known = append(known, d.Name)
+		}
+	}
+	return Recipe{}, fmt.Errorf("no recipe for adapter %q (known: %s)", adapter, strings.Join(known, ", "))
+}
+
+// newRecipe starts the recipe of an adapter from its descriptor.
+func newRecipe(d adapters.Adapter, steps ...[]Step) Recipe {
+	r := Recipe{Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported}
+	for _, s := range steps {
+		r.Steps = append(r.Steps, s...)
+	}
+	return r
 }

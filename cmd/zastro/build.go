@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/zastro-dev/zastro/adapters"
 	"github.com/zastro-dev/zastro/build"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
@@ -19,11 +20,15 @@ import (
 const submodulePath = "astro-upstream"
 
 // defaultVersions are the adapter versions built from npm when no upstream
-// checkout is present: the newest ones the recipes are known to support.
-var defaultVersions = map[string]string{
-	"node":       "11.1.6",
-	"cloudflare": "14.3.3",
-}
+// checkout is present: the newest ones the recipes are known to support
+// (each descriptor's Newest).
+var defaultVersions = func() map[string]string {
+	m := map[string]string{}
+	for _, d := range adapters.All() {
+		m[d.Name] = d.Newest
+	}
+	return m
+}()
 
 // sourceFlags are the flags that choose an upstream, shared by build and diff.
 type sourceFlags struct {
@@ -121,9 +126,9 @@ func cacheDir(e *env) string {
 	return filepath.Join(os.TempDir(), "zastro-cache")
 }
 
-// adapters returns the adapters named on the command line, or every adapter
+// selectAdapters returns the adapters named on the command line, or every adapter
 // that has both a recipe and a WebSocket runtime.
-func adapters(names []string) ([]string, error) {
+func selectAdapters(names []string) ([]string, error) {
 	if len(names) == 0 {
 		for _, n := range templates.Adapters() {
 			if _, err := transform.RecipeFor(n); err == nil {
@@ -171,7 +176,7 @@ With no adapter named, every adapter with a recipe is built.`)
 	if err != nil {
 		return err
 	}
-	names, err = adapters(names)
+	names, err = selectAdapters(names)
 	if err != nil {
 		return err
 	}
@@ -274,7 +279,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	names, err = adapters(names)
+	names, err = selectAdapters(names)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/zastro-dev/zastro/adapters"
 	"github.com/zastro-dev/zastro/build"
 	"github.com/zastro-dev/zastro/pack"
 )
@@ -22,7 +23,7 @@ package gives the same bytes every time.`)
 		return err
 	}
 	if len(names) == 0 {
-		for _, a := range []string{"node", "cloudflare"} {
+		for _, a := range adapters.Names() {
 			if _, err := os.Stat(filepath.Join(abs(e, *out), a, "package.json")); err == nil {
 				names = append(names, a)
 			}

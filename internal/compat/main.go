@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 type result struct {
@@ -31,22 +32,21 @@ type result struct {
 	Date           string `json:"date"`
 }
 
-var columns = map[string][][2]string{
-	"cloudflare": {{"build", "build → `wrangler dev`"}, {"dev", "`astro dev`"}, {"types", "types"}},
-	"node":       {{"standalone", "standalone"}, {"middleware", "middleware (node:http)"}, {"express", "middleware (Express)"}, {"preview", "`astro preview`"}, {"dev", "`astro dev`"}, {"types", "types"}},
-}
-
 func main() {
 	args := os.Args[1:]
 	write := len(args) > 0 && args[0] == "-w"
 	if write {
 		args = args[1:]
 	}
-	if len(args) != 1 || columns[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./internal/compat [-w] node|cloudflare")
+	var d adapters.Adapter
+	if len(args) == 1 {
+		d, _ = adapters.Lookup(args[0])
+	}
+	if len(d.Compat) == 0 {
+		fmt.Fprintf(os.Stderr, "usage: go run ./internal/compat [-w] %s\n", strings.Join(adapters.Names(), "|"))
 		os.Exit(2)
 	}
-	adapter := args[0]
+	adapter := d.Name
 	b, err := os.ReadFile("e2e/results/" + adapter + ".json")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -81,31 +81,31 @@ func main() {
 		b, _ := semver.NewVersion(list[j].adapter)
 		return a != nil && b != nil && a.GreaterThan(b)
 	})
-	head := []string{"@astrojs/" + adapter, "Astro", "Vite"}
-	if adapter == "cloudflare" {
+	head := []string{d.Package, "Astro", "Vite"}
+	if d.Worker {
 		head = append(head, "wrangler")
 	}
-	for _, c := range columns[adapter] {
-		head = append(head, c[1])
+	for _, c := range d.Compat {
+		head = append(head, c.Heading)
 	}
 	var out strings.Builder
 	fmt.Fprintln(&out, "| "+strings.Join(head, " | ")+" |")
 	fmt.Fprintln(&out, "|"+strings.Repeat(" --- |", len(head)))
 	for _, r := range list {
 		cells := []string{r.adapter, r.astro, r.vite}
-		if adapter == "cloudflare" {
+		if d.Worker {
 			cells = append(cells, r.wrangler)
 		}
-		for _, c := range columns[adapter] {
-			res, ok := r.modes[c[0]]
+		for _, c := range d.Compat {
+			res, ok := r.modes[c.Mode]
 			switch {
 			case !ok:
 				cells = append(cells, "not run")
-			case c[0] == "types":
+			case c.Mode == "types":
 				cells = append(cells, res.Result)
 			default:
 				cell := fmt.Sprintf("%s %d/%d", res.Result, res.Passed, res.Passed+res.Failed)
-				if adapter == "cloudflare" && c[0] == "dev" && res.Runtime != "" {
+				if c.Runtime && res.Runtime != "" {
 					cell += " on " + res.Runtime
 				}
 				cells = append(cells, cell)
