@@ -74,7 +74,7 @@ func Run(ctx context.Context, opts Options) Result {
 	}
 	dir := path.Join(opts.Out, opts.Adapter)
 	if err := WriteDir(dir, res.Files); err != nil {
-		res.Errors = append(res.Errors, transform.Message{Text: err.Error()})
+		res.Errors = append(res.Errors, transform.Message{Text: err.Error(), Stage: transform.StageAssemble})
 		return res
 	}
 	res.Dir = dir
@@ -84,10 +84,11 @@ func Run(ctx context.Context, opts Options) Result {
 // Assemble computes a package in memory without writing it.
 func Assemble(ctx context.Context, opts Options) Result {
 	var res Result
-	fail := func(format string, args ...any) Result {
-		res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf(format, args...)})
+	failAt := func(stage transform.Stage, format string, args ...any) Result {
+		res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf(format, args...), Stage: stage})
 		return res
 	}
+	fail := func(format string, args ...any) Result { return failAt(transform.StageAssemble, format, args...) }
 	ad, err := upstream.LookupAdapter(opts.Adapter)
 	if err != nil {
 		return fail("%v", err)
@@ -105,7 +106,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	runtimeJS := compileRuntime(ad.Name)
 	snap, err := opts.Source.Load(ctx, ad)
 	if err != nil {
-		return fail("%v", err)
+		return failAt(transform.StageFetch, "%v", err)
 	}
 	prov := snap.Provenance
 	res.Provenance = prov
@@ -179,7 +180,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 		}
 		ts, err := types(ctx, ad, prov.Version)
 		if err != nil {
-			return fail("%s@%s: type declarations: %v", ad.Package, prov.Version, err)
+			return failAt(transform.StageFetch, "%s@%s: type declarations: %v", ad.Package, prov.Version, err)
 		}
 		n := 0
 		for p, b := range ts.Files {
@@ -196,7 +197,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	// The WebSocket runtime.
 	rtJS, msgs, err := runtimeJS()
 	if err != nil {
-		return fail("%v", err)
+		return failAt(transform.StageCompile, "%v", err)
 	}
 	for p, b := range rtJS {
 		p = strings.TrimPrefix(p, "templates/")
@@ -245,7 +246,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	files["README.md"] = readme(ad, recipe.NewPackage, res.Version, prov)
 	if !opts.NoVerify {
 		for _, p := range verify.Package(ad.Name, files) {
-			res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf("%s@%s: %s", ad.Package, prov.Version, p), Step: "verify"})
+			res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf("%s@%s: %s", ad.Package, prov.Version, p), Stage: transform.StageVerify, Step: "verify"})
 		}
 		if len(res.Errors) > 0 {
 			return res

@@ -124,7 +124,7 @@ func compileCached(name string, src []byte) ([]byte, []transform.Message) {
 }
 
 func esbuildMessage(name string, e api.Message) transform.Message {
-	m := transform.Message{Text: "compile: " + e.Text, Step: "esbuild"}
+	m := transform.Message{Text: "compile: " + e.Text, Stage: transform.StageCompile, Step: "esbuild"}
 	if e.Location != nil {
 		m.Location = &transform.Location{File: name, Line: e.Location.Line, Column: e.Location.Column, LineText: e.Location.LineText}
 	}
@@ -152,5 +152,5 @@ func jsName(p string) string {
 }
 
 func compileError(file string, err error) transform.Message {
-	return transform.Message{Text: fmt.Sprintf("%s: %v", file, err), Step: "esbuild"}
+	return transform.Message{Text: fmt.Sprintf("%s: %v", file, err), Stage: transform.StageCompile, Step: "esbuild"}
 }

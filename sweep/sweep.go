@@ -238,7 +238,7 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	src := &upstream.Npm{Version: version, Registry: registry, CacheDir: opts.CacheDir, Client: client}
 	snap, err := src.Load(ctx, ad)
 	if err != nil {
-		r.Status, r.Stage, r.Error, r.Errors = Error, "fetch", err.Error(), 1
+		r.Status, r.Stage, r.Error, r.Errors = Error, string(transform.StageFetch), err.Error(), 1
 		return r
 	}
 	res := build.Assemble(ctx, build.Options{
@@ -256,24 +256,18 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	}
 	r.Status, r.Errors = Fail, len(res.Errors)
 	m := res.Errors[0]
-	switch {
-	case m.Step == "verify":
-		r.Stage = "verify"
-	case m.Step == "esbuild":
-		r.Stage = "compile"
-	case res.Changes == nil:
-		// Assemble stops right after a failed recipe, before it records
-		// any change.
-		r.Stage = "transform"
+	r.Stage = string(m.Stage)
+	if r.Stage == "" {
+		r.Stage = string(transform.StageAssemble)
+	}
+	if m.Stage == transform.StageTransform {
 		r.Step = m.Step
-	default:
-		r.Stage = "assemble"
 	}
 	if m.Location != nil {
 		r.File, r.Line = m.Location.File, m.Location.Line
 	}
 	r.Error = evalPosition.ReplaceAllString(trimVersion(m.Text, ad, version), "")
-	if r.Stage == "verify" {
+	if m.Stage == transform.StageVerify {
 		// "verify: <check>: <text>"
 		rest := strings.TrimPrefix(r.Error, "verify: ")
 		if check, _, ok := strings.Cut(rest, ": "); ok {

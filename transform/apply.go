@@ -51,7 +51,7 @@ func (a *applier) adapter() string {
 func (a *applier) prefix() string { return a.adapter() + "@" + a.in.Version }
 
 func (a *applier) fail(step string, loc *Location, format string, args ...any) *Message {
-	a.errs = append(a.errs, Message{Text: a.prefix() + ": " + fmt.Sprintf(format, args...), Step: step, Location: loc})
+	a.errs = append(a.errs, Message{Text: a.prefix() + ": " + fmt.Sprintf(format, args...), Stage: StageTransform, Step: step, Location: loc})
 	return &a.errs[len(a.errs)-1]
 }
 

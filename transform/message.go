@@ -15,11 +15,25 @@ type Location struct {
 	LineText string
 }
 
-// Message is a problem found while applying a recipe: data, not a log line.
-// Step is the step's name when the problem belongs to one. Location is nil
-// when the problem has no place in a file (a bad version, a missing file).
+// Stage is the pipeline stage a problem comes from.
+type Stage string
+
+// The stages, in pipeline order.
+const (
+	StageFetch     Stage = "fetch"     // loading the upstream package (git, npm, folder)
+	StageTransform Stage = "transform" // the recipe (Apply)
+	StageCompile   Stage = "compile"   // esbuild: upstream TypeScript and the runtime
+	StageAssemble  Stage = "assemble"  // the package's files, package.json, declarations
+	StageVerify    Stage = "verify"    // the contract check of the assembled package
+)
+
+// Message is a problem found while building a package: data, not a log line.
+// Stage says where it happened; Apply's messages are StageTransform. Step is
+// the step's name when the problem belongs to one. Location is nil when the
+// problem has no place in a file (a bad version, a missing file).
 type Message struct {
 	Text     string
+	Stage    Stage
 	Step     string
 	Location *Location
 	Notes    []string
