@@ -220,10 +220,10 @@ func (a *applier) preparse() {
 	}
 }
 
-// match is one located node in one file.
+// match is one located place in one file.
 type match struct {
 	t *Tree
-	n *sitter.Node
+	m Match
 }
 
 func (a *applier) step(i int) {
@@ -255,7 +255,7 @@ func (a *applier) step(i int) {
 	var anchor *Tree // first file whose locator recorded an anchor
 	for _, t := range trees {
 		t.anchor = nil
-		nodes, err := locate(s, t)
+		found, err := locate(s, t)
 		if err != nil {
 			a.fail(s.Name, ptr(t.Location(nil)), "%s: step %q: %v", t.Path, s.Name, err)
 			return
@@ -263,11 +263,11 @@ func (a *applier) step(i int) {
 		if anchor == nil && t.anchor != nil {
 			anchor = t
 		}
-		for _, n := range nodes {
-			if s.Remainder && a.editedBefore(t.Path, n) {
+		for _, m := range found {
+			if s.Remainder && a.editedBefore(t.Path, m.Node) {
 				continue
 			}
-			matches = append(matches, match{t, n})
+			matches = append(matches, match{t, m})
 		}
 	}
 
@@ -278,14 +278,14 @@ func (a *applier) step(i int) {
 
 	perFile := map[string]int{}
 	for _, m := range matches {
-		edits, err := edit(s, m.t, m.n)
+		edits, err := edit(s, m.t, m.m)
 		if err != nil {
-			a.fail(s.Name, ptr(m.t.Location(m.n)), "%s: step %q: %v", m.t.Path, s.Name, err)
+			a.fail(s.Name, ptr(m.t.Location(m.m.Node)), "%s: step %q: %v", m.t.Path, s.Name, err)
 			continue
 		}
 		for _, e := range edits {
 			if e.Start > e.End || int(e.End) > len(m.t.Src) {
-				a.fail(s.Name, ptr(m.t.Location(m.n)), "%s: step %q: edit [%d, %d) is outside the file (%d bytes)", m.t.Path, s.Name, e.Start, e.End, len(m.t.Src))
+				a.fail(s.Name, ptr(m.t.Location(m.m.Node)), "%s: step %q: edit [%d, %d) is outside the file (%d bytes)", m.t.Path, s.Name, e.Start, e.End, len(m.t.Src))
 				continue
 			}
 			e.Text = marked(s.Name, e.Text)
@@ -311,10 +311,10 @@ func (a *applier) countError(s Step, trees []*Tree, matches []match, anchor *Tre
 	switch {
 	case s.Want.Max >= 0 && found > s.Want.Max:
 		extra := matches[s.Want.Max]
-		loc, file = extra.t.Location(extra.n), extra.t.Path
+		loc, file = extra.t.Location(extra.m.Node), extra.t.Path
 		var at []string
 		for _, m := range matches {
-			l := m.t.Location(m.n)
+			l := m.t.Location(m.m.Node)
 			at = append(at, fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column))
 		}
 		notes = append(notes, "shown: the first match beyond "+s.Want.String()+"; all matches: "+strings.Join(at, ", "))
@@ -524,15 +524,17 @@ func (a *applier) misplacedMarkers(t *Tree, es []plannedEdit) map[int]int {
 }
 
 // locate runs a step's locator, turning a panic into an error, and returns
-// its distinct non-nil matches in source order.
-func locate(s Step, t *Tree) (nodes []*sitter.Node, err error) {
+// its matches with distinct non-nil nodes in source order (the first match
+// of a node keeps its captures).
+func locate(s Step, t *Tree) (matches []Match, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			nodes, err = nil, fmt.Errorf("locator panicked: %v", r)
+			matches, err = nil, fmt.Errorf("locator panicked: %v", r)
 		}
 	}()
 	seen := map[[2]uint32]map[string]bool{}
-	for _, n := range s.Locate(t) {
+	for _, m := range s.Locate(t) {
+		n := m.Node
 		if n == nil {
 			continue
 		}
@@ -544,25 +546,26 @@ func locate(s Step, t *Tree) (nodes []*sitter.Node, err error) {
 			continue
 		}
 		seen[k][n.Type()] = true
-		nodes = append(nodes, n)
+		matches = append(matches, m)
 	}
-	sort.SliceStable(nodes, func(i, j int) bool {
-		if nodes[i].StartByte() != nodes[j].StartByte() {
-			return nodes[i].StartByte() < nodes[j].StartByte()
+	sort.SliceStable(matches, func(i, j int) bool {
+		a, b := matches[i].Node, matches[j].Node
+		if a.StartByte() != b.StartByte() {
+			return a.StartByte() < b.StartByte()
 		}
-		return nodes[i].EndByte() > nodes[j].EndByte()
+		return a.EndByte() > b.EndByte()
 	})
-	return nodes, nil
+	return matches, nil
 }
 
 // edit runs a step's edit function, turning a panic into an error.
-func edit(s Step, t *Tree, n *sitter.Node) (edits []Edit, err error) {
+func edit(s Step, t *Tree, m Match) (edits []Edit, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			edits, err = nil, fmt.Errorf("edit panicked: %v", r)
 		}
 	}()
-	return s.Edit(t, n)
+	return s.Edit(t, m)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -10,81 +10,109 @@ import (
 // cloudflareIndex is where @astrojs/cloudflare defines its integration.
 var cloudflareIndex = []string{"src/index.ts", "dist/index.js"}
 
-// cloudflareRecipe turns @astrojs/cloudflare into zastro-websockets-cloudflare:
-// the package identity steps, then the WebSocket steps (cloudflare_ws.go).
-func cloudflareRecipe() Recipe {
-	d := adapters.Cloudflare
-	id := identity{pkg: d.Package, newPkg: d.Generated}
-	// The adapter is the object literal passed to setAdapter inside
-	// createIntegration (there is no getAdapter function).
-	adapterObjects := func(t *Tree) []*sitter.Node {
-		return Each(FunctionNamed(t, "createIntegration"), func(fn *sitter.Node) []*sitter.Node {
-			return Each(CallsTo(t, fn, "setAdapter"), firstObjectArgument)
-		})
-	}
-	adapterProperty := func(key string, pred func(string) bool) func(*Tree) []*sitter.Node {
-		return func(t *Tree) []*sitter.Node { return propertyStrings(t, adapterObjects(t), key, pred) }
-	}
-	// From 13.x the integration injects `/// <reference types="@astrojs/cloudflare/types.d.ts" />`.
-	typesRef := `types="` + id.pkg + "/"
-	return newRecipe(d, []Step{
-		{
-			Name:  "cloudflare/identity-integration-name",
-			Doc:   "rename the integration: property name of the object createIntegration returns",
-			Files: cloudflareIndex,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return propertyStrings(t, returnedBy(t, "createIntegration"), "name", id.isName)
-			},
-			Edit: id.rename,
-		},
-		{
-			Name:   "cloudflare/identity-adapter-name",
-			Doc:    "rename the adapter: property name of the object createIntegration passes to setAdapter",
-			Files:  cloudflareIndex,
-			Want:   Exactly(1),
-			Locate: adapterProperty("name", id.isName),
-			Edit:   id.rename,
-		},
-		{
-			Name:     "cloudflare/identity-server-entrypoint",
-			Doc:      "point serverEntrypoint (passed to setAdapter) at the generated package",
-			Files:    cloudflareIndex,
-			Versions: adapters.CloudflareNoServerEntrypoint.Before(), // the first 13.0.0 pre-releases still name one
-			Want:     Exactly(1),
-			Locate:   adapterProperty("serverEntrypoint", id.isSubpath),
-			Edit:     id.rename,
-		},
-		{
-			Name:     "cloudflare/identity-preview-entrypoint",
-			Doc:      "point previewEntrypoint (passed to setAdapter) at the generated package",
-			Files:    cloudflareIndex,
-			Versions: adapters.CloudflareWorkerdDev.From(),
-			Want:     Exactly(1),
-			Locate:   adapterProperty("previewEntrypoint", id.isSubpath),
-			Edit:     id.rename,
-		},
-		{
-			Name:     "cloudflare/identity-types-reference",
-			Doc:      "point the injected types reference (content passed to injectTypes) at the generated package",
-			Files:    cloudflareIndex,
-			Versions: adapters.CloudflareWorkerdDev.From(),
-			Want:     Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				objs := Each(FunctionNamed(t, "createIntegration"), func(fn *sitter.Node) []*sitter.Node {
-					return Each(CallsTo(t, fn, "injectTypes"), firstObjectArgument)
-				})
-				return propertyStrings(t, objs, "content", func(v string) bool { return strings.Contains(v, typesRef) })
-			},
-			Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
-				v, _ := StringValue(t, n)
-				e, err := ReplaceStringContent(n, strings.Replace(v, typesRef, `types="`+id.newPkg+"/", 1))
-				return []Edit{e}, err
-			},
-		},
-		id.specifierStep(d.Name),
-	}, cloudflareWebSocketSteps())
+// cloudflareID is how @astrojs/cloudflare names itself, and the name it gets.
+var cloudflareID = identity{pkg: adapters.Cloudflare.Package, newPkg: adapters.Cloudflare.Generated}
+
+// cloudflareAdapterObjects returns the adapter: the object literal passed to
+// setAdapter inside createIntegration (there is no getAdapter function).
+func cloudflareAdapterObjects(t *Tree) []*sitter.Node {
+	return Each(FunctionNamed(t, "createIntegration"), func(fn *sitter.Node) []*sitter.Node {
+		return Each(CallsTo(t, fn, "setAdapter"), firstObjectArgument)
+	})
 }
+
+// cloudflareAdapterProperty locates the strings satisfying pred in property
+// key of the adapter object.
+func cloudflareAdapterProperty(key string, pred func(string) bool) func(*Tree) []Match {
+	return Nodes(func(t *Tree) []*sitter.Node {
+		return propertyStrings(t, cloudflareAdapterObjects(t), key, pred)
+	})
+}
+
+// cloudflareTypesRef is how, from 13.x, the integration injects its types:
+// `/// <reference types="@astrojs/cloudflare/types.d.ts" />`.
+var cloudflareTypesRef = `types="` + cloudflareID.pkg + "/"
+
+// CloudflareSteps are the steps of the cloudflare recipe, which turns
+// @astrojs/cloudflare into zastro-websockets-cloudflare: the package identity,
+// then the WebSocket steps (cloudflare_ws.go).
+var CloudflareSteps = append([]Step{
+	CloudflareIdentityIntegrationName,
+	CloudflareIdentityAdapterName,
+	CloudflareIdentityServerEntrypoint,
+	CloudflareIdentityPreviewEntrypoint,
+	CloudflareIdentityTypesReference,
+	CloudflareIdentitySpecifiers,
+}, CloudflareWebSocketSteps...)
+
+func cloudflareRecipe() Recipe { return newRecipe(adapters.Cloudflare, CloudflareSteps) }
+
+// CloudflareIdentityIntegrationName is the step "cloudflare/identity-integration-name".
+var CloudflareIdentityIntegrationName = Step{
+	Name:  "cloudflare/identity-integration-name",
+	Doc:   "rename the integration: property name of the object createIntegration returns",
+	Files: cloudflareIndex,
+	Want:  Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		return propertyStrings(t, returnedBy(t, "createIntegration"), "name", cloudflareID.isName)
+	}),
+	Edit: cloudflareID.rename,
+}
+
+// CloudflareIdentityAdapterName is the step "cloudflare/identity-adapter-name".
+var CloudflareIdentityAdapterName = Step{
+	Name:   "cloudflare/identity-adapter-name",
+	Doc:    "rename the adapter: property name of the object createIntegration passes to setAdapter",
+	Files:  cloudflareIndex,
+	Want:   Exactly(1),
+	Locate: cloudflareAdapterProperty("name", cloudflareID.isName),
+	Edit:   cloudflareID.rename,
+}
+
+// CloudflareIdentityServerEntrypoint is the step "cloudflare/identity-server-entrypoint".
+var CloudflareIdentityServerEntrypoint = Step{
+	Name:     "cloudflare/identity-server-entrypoint",
+	Doc:      "point serverEntrypoint (passed to setAdapter) at the generated package",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareNoServerEntrypoint.Before(), // the first 13.0.0 pre-releases still name one
+	Want:     Exactly(1),
+	Locate:   cloudflareAdapterProperty("serverEntrypoint", cloudflareID.isSubpath),
+	Edit:     cloudflareID.rename,
+}
+
+// CloudflareIdentityPreviewEntrypoint is the step "cloudflare/identity-preview-entrypoint".
+var CloudflareIdentityPreviewEntrypoint = Step{
+	Name:     "cloudflare/identity-preview-entrypoint",
+	Doc:      "point previewEntrypoint (passed to setAdapter) at the generated package",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.From(),
+	Want:     Exactly(1),
+	Locate:   cloudflareAdapterProperty("previewEntrypoint", cloudflareID.isSubpath),
+	Edit:     cloudflareID.rename,
+}
+
+// CloudflareIdentityTypesReference is the step "cloudflare/identity-types-reference".
+var CloudflareIdentityTypesReference = Step{
+	Name:     "cloudflare/identity-types-reference",
+	Doc:      "point the injected types reference (content passed to injectTypes) at the generated package",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.From(),
+	Want:     Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		objs := Each(FunctionNamed(t, "createIntegration"), func(fn *sitter.Node) []*sitter.Node {
+			return Each(CallsTo(t, fn, "injectTypes"), firstObjectArgument)
+		})
+		return propertyStrings(t, objs, "content", func(v string) bool { return strings.Contains(v, cloudflareTypesRef) })
+	}),
+	Edit: func(t *Tree, m Match) ([]Edit, error) {
+		v, _ := StringValue(t, m.Node)
+		e, err := ReplaceStringContent(m.Node, strings.Replace(v, cloudflareTypesRef, `types="`+cloudflareID.newPkg+"/", 1))
+		return []Edit{e}, err
+	},
+}
+
+// CloudflareIdentitySpecifiers is the step "cloudflare/identity-specifiers".
+var CloudflareIdentitySpecifiers = cloudflareID.specifierStep(adapters.Cloudflare.Name)
 
 // firstObjectArgument returns a call's first argument when it is an object
 // literal.

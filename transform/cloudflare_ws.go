@@ -56,130 +56,134 @@ const (
 	cloudflareWorkerdDevRuntime = "zastro/cloudflare/dev-workerd.js"
 )
 
-func cloudflareWebSocketSteps() []Step {
-	return []Step{
-		{
-			Name:  "cloudflare/locals-render",
-			Doc:   "give the locals the request handler renders with isUpgradeRequest and upgradeWebSocket(), right before app.render",
-			Files: cloudflareHandlerFiles,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
-					return CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-				})
-			},
-			Edit: func(t *Tree, call *sitter.Node) ([]Edit, error) {
-				request, locals, err := renderArguments(t, call)
-				if err != nil {
-					return nil, err
+// CloudflareWebSocketSteps are the WebSocket steps of the cloudflare recipe, in order.
+var CloudflareWebSocketSteps = []Step{
+	CloudflareLocalsRender,
+	CloudflareUpgradeResponse,
+	CloudflareDevServerHook,
+	CloudflareWorkerdDevHook,
+}
+
+// CloudflareLocalsRender is the step "cloudflare/locals-render".
+var CloudflareLocalsRender = Step{
+	Name:  "cloudflare/locals-render",
+	Doc:   "give the locals the request handler renders with isUpgradeRequest and upgradeWebSocket(), right before app.render",
+	Files: cloudflareHandlerFiles,
+	Want:  Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		return Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
+			return CallsTo(t, fn.ChildByFieldName("body"), "app.render")
+		})
+	}),
+	Edit: func(t *Tree, m Match) ([]Edit, error) {
+		call := m.Node
+		request, locals, err := renderArguments(t, call)
+		if err != nil {
+			return nil, err
+		}
+		stmt := enclosingStatement(call)
+		if stmt == nil {
+			return nil, fmt.Errorf("app.render is not called in a statement: %s", t.Text(call))
+		}
+		return []Edit{
+			AddImport(t, fmt.Sprintf(`import { prepareLocals as __zastroPrepareLocals, finishResponse as __zastroFinishResponse } from %q;`, runtimeSpecifier(t.Path, cloudflareRuntime))),
+			InsertBefore(stmt, fmt.Sprintf("__zastroPrepareLocals(%s, %s);\n%s", request, locals, indentOf(t, stmt))),
+		}, nil
+	},
+}
+
+// CloudflareUpgradeResponse is the step "cloudflare/upgrade-response".
+var CloudflareUpgradeResponse = Step{
+	Name:  "cloudflare/upgrade-response",
+	Doc:   "pass the request handler's final Response through finishResponse, which answers an accepted upgrade with 101 and the WebSocketPair",
+	Files: cloudflareHandlerFiles,
+	Want:  Exactly(1),
+	Locate: func(t *Tree) []Match {
+		var out []Match
+		for _, fn := range cloudflareRequestHandlers(t) {
+			renders := CallsTo(t, fn.ChildByFieldName("body"), "app.render")
+			if len(renders) != 1 {
+				continue
+			}
+			var rets []*sitter.Node
+			for _, ret := range ownReturns(fn) {
+				if ret.StartByte() > renders[0].EndByte() {
+					rets = append(rets, ret)
 				}
-				stmt := enclosingStatement(call)
-				if stmt == nil {
-					return nil, fmt.Errorf("app.render is not called in a statement: %s", t.Text(call))
+			}
+			for _, ret := range found(t, rets) {
+				out = append(out, Match{Node: ret, Captures: map[string]*sitter.Node{"handler": fn, "render": renders[0]}})
+			}
+		}
+		return out
+	},
+	Edit: func(t *Tree, m Match) ([]Edit, error) {
+		value := firstNamedChild(m.Node)
+		if value == nil {
+			return nil, fmt.Errorf("the handler's last return has no value")
+		}
+		request, _, err := renderArguments(t, m.Capture("render"))
+		if err != nil {
+			return nil, err
+		}
+		return []Edit{
+			InsertBefore(value, "__zastroFinishResponse("+request+", "),
+			InsertAfter(value, ")"),
+		}, nil
+	},
+}
+
+// CloudflareDevServerHook is the step "cloudflare/dev-server-hook".
+var CloudflareDevServerHook = Step{
+	Name:     "cloudflare/dev-server-hook",
+	Doc:      "wrap upstream's astro:server:setup hook so that `astro dev` (Node, platform proxy) serves WebSocket routes",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.Before(),
+	Want:     Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		var out []*sitter.Node
+		for _, hooks := range hookObjects(t, returnedBy(t, "createIntegration")) {
+			for _, h := range PropertyNamed(t, hooks, "astro:server:setup") {
+				if h.Type() != "pair" {
+					continue
 				}
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { prepareLocals as __zastroPrepareLocals, finishResponse as __zastroFinishResponse } from %q;`, runtimeSpecifier(t.Path, cloudflareRuntime))),
-					InsertBefore(stmt, fmt.Sprintf("__zastroPrepareLocals(%s, %s);\n%s", request, locals, indentOf(t, stmt))),
-				}, nil
-			},
-		},
-		{
-			Name:  "cloudflare/upgrade-response",
-			Doc:   "pass the request handler's final Response through finishResponse, which answers an accepted upgrade with 101 and the WebSocketPair",
-			Files: cloudflareHandlerFiles,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
-					renders := CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-					if len(renders) != 1 {
-						return nil
-					}
-					var out []*sitter.Node
-					for _, ret := range ownReturns(fn) {
-						if ret.StartByte() > renders[0].EndByte() {
-							out = append(out, ret)
-						}
-					}
-					return found(t, out)
-				})
-			},
-			Edit: func(t *Tree, ret *sitter.Node) ([]Edit, error) {
-				value := firstNamedChild(ret)
-				if value == nil {
-					return nil, fmt.Errorf("the handler's last return has no value")
+				if v := Unwrap(PropertyValue(h)); v != nil && isFunction(v) {
+					out = append(out, PropertyValue(h))
 				}
-				fn := enclosingFunction(ret)
-				renders := CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-				request, _, err := renderArguments(t, renders[0])
-				if err != nil {
-					return nil, err
-				}
-				return []Edit{
-					InsertBefore(value, "__zastroFinishResponse("+request+", "),
-					InsertAfter(value, ")"),
-				}, nil
-			},
-		},
-		{
-			Name:     "cloudflare/dev-server-hook",
-			Doc:      "wrap upstream's astro:server:setup hook so that `astro dev` (Node, platform proxy) serves WebSocket routes",
-			Files:    cloudflareIndex,
-			Versions: adapters.CloudflareWorkerdDev.Before(),
-			Want:     Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
-					var out []*sitter.Node
-					for _, p := range PropertyNamed(t, obj, "hooks") {
-						if hooks := Unwrap(PropertyValue(p)); hooks != nil && hooks.Type() == "object" {
-							for _, h := range PropertyNamed(t, hooks, "astro:server:setup") {
-								if h.Type() != "pair" {
-									continue
-								}
-								if v := Unwrap(PropertyValue(h)); v != nil && isFunction(v) {
-									out = append(out, PropertyValue(h))
-								}
-							}
-						}
-					}
-					return found(t, out)
-				})
-			},
-			Edit: func(t *Tree, hook *sitter.Node) ([]Edit, error) {
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { withDevServer as __zastroWithDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareDevRuntime))),
-					InsertBefore(hook, "__zastroWithDevServer("),
-					InsertAfter(hook, ")"),
-				}, nil
-			},
-		},
-		{
-			Name:     "cloudflare/workerd-dev-hook",
-			Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
-			Files:    cloudflareIndex,
-			Versions: adapters.CloudflareWorkerdDev.From(),
-			Want:     Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
-					var out []*sitter.Node
-					for _, p := range PropertyNamed(t, obj, "hooks") {
-						if v := Unwrap(PropertyValue(p)); v != nil && v.Type() == "object" {
-							out = append(out, v)
-						}
-					}
-					return out
-				})
-			},
-			Edit: func(t *Tree, hooks *sitter.Node) ([]Edit, error) {
-				if len(PropertyNamed(t, hooks, "astro:server:setup")) > 0 {
-					return nil, fmt.Errorf("upstream now has its own astro:server:setup hook: the recipe must chain it")
-				}
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { setupWorkerdDevServer as __zastroSetupWorkerdDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareWorkerdDevRuntime))),
-					InsertAfter(hooks.Child(0), "\n\t\t\"astro:server:setup\": ({ server }) => __zastroSetupWorkerdDevServer(server),"),
-				}, nil
-			},
-		},
-	}
+			}
+		}
+		return found(t, out)
+	}),
+	Edit: func(t *Tree, m Match) ([]Edit, error) {
+		hook := m.Node
+		return []Edit{
+			AddImport(t, fmt.Sprintf(`import { withDevServer as __zastroWithDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareDevRuntime))),
+			InsertBefore(hook, "__zastroWithDevServer("),
+			InsertAfter(hook, ")"),
+		}, nil
+	},
+}
+
+// CloudflareWorkerdDevHook is the step "cloudflare/workerd-dev-hook".
+var CloudflareWorkerdDevHook = Step{
+	Name:     "cloudflare/workerd-dev-hook",
+	Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.From(),
+	Want:     Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		return hookObjects(t, returnedBy(t, "createIntegration"))
+	}),
+	Edit: func(t *Tree, m Match) ([]Edit, error) {
+		hooks := m.Node
+		if len(PropertyNamed(t, hooks, "astro:server:setup")) > 0 {
+			return nil, fmt.Errorf("upstream now has its own astro:server:setup hook: the recipe must chain it")
+		}
+		return []Edit{
+			AddImport(t, fmt.Sprintf(`import { setupWorkerdDevServer as __zastroSetupWorkerdDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareWorkerdDevRuntime))),
+			InsertAfter(hooks.Child(0), "\n\t\t\"astro:server:setup\": ({ server }) => __zastroSetupWorkerdDevServer(server),"),
+		}, nil
+	},
 }
 
 // cloudflareRequestHandlers returns the adapter's request handler: the

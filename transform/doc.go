@@ -44,27 +44,36 @@
 //
 // A Step is a value, in the spirit of golang.org/x/tools/go/analysis:
 //
-//	transform.Step{
+//	var NodeIdentityServerEntrypoint = transform.Step{
 //		Name:     "node/identity-server-entrypoint",
 //		Doc:      "point serverEntrypoint (in the object getAdapter returns) at the generated package",
 //		Files:    []string{"src/index.ts", "dist/index.js"},
-//		Versions: ">=8.0.0",
 //		Want:     transform.Exactly(1),
-//		Locate: func(t *transform.Tree) []*sitter.Node {
-//			objs := transform.Each(transform.FunctionNamed(t, "getAdapter"), func(fn *sitter.Node) []*sitter.Node {
-//				return transform.ReturnedObjects(t, fn)
-//			})
-//			return transform.Each(objs, func(obj *sitter.Node) []*sitter.Node {
-//				return transform.Each(transform.PropertyNamed(t, obj, "serverEntrypoint"), func(p *sitter.Node) []*sitter.Node {
-//					return transform.StringLiterals(t, transform.PropertyValue(p), nil)
-//				})
-//			})
+//		Locate: func(t *transform.Tree) []transform.Match {
+//			var out []transform.Match
+//			for _, fn := range transform.FunctionNamed(t, "getAdapter") {
+//				for _, obj := range transform.ReturnedObjects(t, fn) {
+//					for _, p := range transform.PropertyNamed(t, obj, "serverEntrypoint") {
+//						for _, s := range transform.StringLiterals(t, transform.PropertyValue(p), nil) {
+//							out = append(out, transform.Match{Node: s, Captures: map[string]*sitter.Node{"adapter": obj}})
+//						}
+//					}
+//				}
+//			}
+//			return out
 //		},
-//		Edit: func(t *transform.Tree, n *sitter.Node) ([]transform.Edit, error) {
-//			e, err := transform.ReplaceStringContent(n, "zastro-websockets-node/server.js")
+//		Edit: func(t *transform.Tree, m transform.Match) ([]transform.Edit, error) {
+//			e, err := transform.ReplaceStringContent(m.Node, "zastro-websockets-node/server.js")
 //			return []transform.Edit{e}, err
 //		},
 //	}
+//
+// Locate returns matches: the node to change and, in Captures, the nodes it
+// found on the way (the enclosing function, the statement), so that Edit
+// reads them instead of searching again. Nodes wraps a locator that needs
+// no captures. Each step of the shipped recipes is an exported value
+// (NodeLocalsAppHandler, CloudflareUpgradeResponse, ...), listed in order
+// in NodeSteps and CloudflareSteps.
 //
 // Rules for step authors:
 //

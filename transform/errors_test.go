@@ -18,15 +18,15 @@ type wantMsg struct {
 
 // adapterStrings locates the string values of property key in the objects
 // getAdapter returns: a small locator for the engine's own test recipes.
-func adapterStrings(key string) func(*Tree) []*sitter.Node {
-	return func(t *Tree) []*sitter.Node {
+func adapterStrings(key string) func(*Tree) []Match {
+	return Nodes(func(t *Tree) []*sitter.Node {
 		return propertyStrings(t, returnedBy(t, "getAdapter"), key, nil)
-	}
+	})
 }
 
-func renameTo(v string) func(*Tree, *sitter.Node) ([]Edit, error) {
-	return func(t *Tree, n *sitter.Node) ([]Edit, error) {
-		e, err := ReplaceStringContent(n, v)
+func renameTo(v string) func(*Tree, Match) ([]Edit, error) {
+	return func(t *Tree, m Match) ([]Edit, error) {
+		e, err := ReplaceStringContent(m.Node, v)
 		return []Edit{e}, err
 	}
 }
@@ -159,7 +159,8 @@ func TestApplyErrors(t *testing.T) {
 			name: "overlap-within-step", fixture: "errors/overlap",
 			recipe: testRecipe(Step{
 				Name: "test/twice", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
+				Edit: func(t *Tree, m Match) ([]Edit, error) {
+					n := m.Node
 					return []Edit{Replace(n, `"a"`), {Start: n.StartByte() + 1, End: n.EndByte(), Text: "b"}}, nil
 				},
 			}),
@@ -169,7 +170,8 @@ func TestApplyErrors(t *testing.T) {
 			name: "marker-in-string", fixture: "errors/marker-in-string",
 			recipe: testRecipe(Step{
 				Name: "test/inside", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
+				Edit: func(t *Tree, m Match) ([]Edit, error) {
+					n := m.Node
 					return []Edit{{Start: n.StartByte() + 1, End: n.StartByte() + 1, Text: "x"}}, nil
 				},
 			}),
@@ -179,7 +181,7 @@ func TestApplyErrors(t *testing.T) {
 			name: "edit-breaks-syntax", fixture: "errors/marker-in-string",
 			recipe: testRecipe(Step{
 				Name: "test/break", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) { return []Edit{Replace(n, "(")}, nil },
+				Edit: func(t *Tree, m Match) ([]Edit, error) { return []Edit{Replace(m.Node, "(")}, nil },
 			}),
 			want: []wantMsg{{"test/break", `dist/index.js: the edits of step "test/break" leave a syntax error`, "dist/index.js", 0}},
 		},
@@ -205,7 +207,7 @@ func TestApplyErrors(t *testing.T) {
 			name: "locator-panics", fixture: "errors/overlap",
 			recipe: testRecipe(Step{
 				Name: "test/panic", Files: []string{"dist/index.js"}, Want: Exactly(1),
-				Locate: func(t *Tree) []*sitter.Node { var m map[string]int; m["x"]++; return nil },
+				Locate: func(t *Tree) []Match { var m map[string]int; m["x"]++; return nil },
 				Edit:   renameTo("a"),
 			}),
 			want: []wantMsg{{"test/panic", `step "test/panic": locator panicked`, "dist/index.js", 1}},
@@ -214,7 +216,8 @@ func TestApplyErrors(t *testing.T) {
 			name: "edit-fails", fixture: "errors/overlap",
 			recipe: testRecipe(Step{
 				Name: "test/fails", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("serverEntrypoint"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
+				Edit: func(t *Tree, m Match) ([]Edit, error) {
+					n := m.Node
 					_, err := ReplaceStringContent(n.Parent(), "x")
 					return nil, err
 				},
@@ -225,7 +228,7 @@ func TestApplyErrors(t *testing.T) {
 			name: "edit-out-of-range", fixture: "errors/overlap",
 			recipe: testRecipe(Step{
 				Name: "test/range", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) { return []Edit{{Start: 5, End: 1 << 20}}, nil },
+				Edit: func(t *Tree, m Match) ([]Edit, error) { return []Edit{{Start: 5, End: 1 << 20}}, nil },
 			}),
 			want: []wantMsg{{"test/range", "is outside the file", "dist/index.js", 3}},
 		},

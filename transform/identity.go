@@ -26,7 +26,8 @@ func (id identity) isSubpath(v string) bool { return strings.HasPrefix(v, id.pkg
 func (id identity) refers(v string) bool { return id.isName(v) || id.isSubpath(v) }
 
 // rename rewrites one string literal that refers to the package.
-func (id identity) rename(t *Tree, n *sitter.Node) ([]Edit, error) {
+func (id identity) rename(t *Tree, m Match) ([]Edit, error) {
+	n := m.Node
 	v, ok := StringValue(t, n)
 	if !ok || !id.refers(v) {
 		return nil, fmt.Errorf("%s is not a specifier of %s", t.Text(n), id.pkg)
@@ -83,9 +84,9 @@ func (id identity) specifierStep(adapter string) Step {
 		MayMatch: func(src []byte) bool {
 			return bytes.Contains(src, []byte(id.pkg)) || bytes.IndexByte(src, '\\') >= 0
 		},
-		Locate: func(t *Tree) []*sitter.Node {
+		Locate: Nodes(func(t *Tree) []*sitter.Node {
 			return StringLiterals(t, nil, id.refers)
-		},
+		}),
 		Edit: id.rename,
 	}
 }

@@ -9,50 +9,71 @@ import (
 // git checkout, compiled JavaScript in the npm tarball.
 var nodeIndex = []string{"src/index.ts", "dist/index.js"}
 
-// nodeRecipe turns @astrojs/node into zastro-websockets-node.
-func nodeRecipe() Recipe {
-	d := adapters.Node
-	id := identity{pkg: d.Package, newPkg: d.Generated}
-	adapterProperty := func(key string, pred func(string) bool) func(*Tree) []*sitter.Node {
-		return func(t *Tree) []*sitter.Node {
-			return propertyStrings(t, returnedBy(t, "getAdapter"), key, pred)
-		}
-	}
-	return newRecipe(d, []Step{
-		{
-			Name:  "node/identity-integration-name",
-			Doc:   "rename the integration: property name of the object createIntegration returns",
-			Files: nodeIndex,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return propertyStrings(t, returnedBy(t, "createIntegration"), "name", id.isName)
-			},
-			Edit: id.rename,
-		},
-		{
-			Name:   "node/identity-adapter-name",
-			Doc:    "rename the adapter: property name of the object getAdapter returns",
-			Files:  nodeIndex,
-			Want:   Exactly(1),
-			Locate: adapterProperty("name", id.isName),
-			Edit:   id.rename,
-		},
-		{
-			Name:   "node/identity-server-entrypoint",
-			Doc:    "point serverEntrypoint (in the object getAdapter returns) at the generated package",
-			Files:  nodeIndex,
-			Want:   Exactly(1),
-			Locate: adapterProperty("serverEntrypoint", id.isSubpath),
-			Edit:   id.rename,
-		},
-		{
-			Name:   "node/identity-preview-entrypoint",
-			Doc:    "point previewEntrypoint (in the object getAdapter returns) at the generated package",
-			Files:  nodeIndex,
-			Want:   Exactly(1),
-			Locate: adapterProperty("previewEntrypoint", id.isSubpath),
-			Edit:   id.rename,
-		},
-		id.specifierStep(d.Name),
-	}, nodeWebSocketSteps())
+// nodeID is how @astrojs/node names itself, and the name it gets.
+var nodeID = identity{pkg: adapters.Node.Package, newPkg: adapters.Node.Generated}
+
+// nodeAdapterProperty locates the strings satisfying pred in property key of
+// the object getAdapter returns.
+func nodeAdapterProperty(key string, pred func(string) bool) func(*Tree) []Match {
+	return Nodes(func(t *Tree) []*sitter.Node {
+		return propertyStrings(t, returnedBy(t, "getAdapter"), key, pred)
+	})
 }
+
+// NodeSteps are the steps of the node recipe, which turns @astrojs/node into
+// zastro-websockets-node: the package identity, then the WebSocket steps
+// (node_ws.go).
+var NodeSteps = append([]Step{
+	NodeIdentityIntegrationName,
+	NodeIdentityAdapterName,
+	NodeIdentityServerEntrypoint,
+	NodeIdentityPreviewEntrypoint,
+	NodeIdentitySpecifiers,
+}, NodeWebSocketSteps...)
+
+func nodeRecipe() Recipe { return newRecipe(adapters.Node, NodeSteps) }
+
+// NodeIdentityIntegrationName is the step "node/identity-integration-name".
+var NodeIdentityIntegrationName = Step{
+	Name:  "node/identity-integration-name",
+	Doc:   "rename the integration: property name of the object createIntegration returns",
+	Files: nodeIndex,
+	Want:  Exactly(1),
+	Locate: Nodes(func(t *Tree) []*sitter.Node {
+		return propertyStrings(t, returnedBy(t, "createIntegration"), "name", nodeID.isName)
+	}),
+	Edit: nodeID.rename,
+}
+
+// NodeIdentityAdapterName is the step "node/identity-adapter-name".
+var NodeIdentityAdapterName = Step{
+	Name:   "node/identity-adapter-name",
+	Doc:    "rename the adapter: property name of the object getAdapter returns",
+	Files:  nodeIndex,
+	Want:   Exactly(1),
+	Locate: nodeAdapterProperty("name", nodeID.isName),
+	Edit:   nodeID.rename,
+}
+
+// NodeIdentityServerEntrypoint is the step "node/identity-server-entrypoint".
+var NodeIdentityServerEntrypoint = Step{
+	Name:   "node/identity-server-entrypoint",
+	Doc:    "point serverEntrypoint (in the object getAdapter returns) at the generated package",
+	Files:  nodeIndex,
+	Want:   Exactly(1),
+	Locate: nodeAdapterProperty("serverEntrypoint", nodeID.isSubpath),
+	Edit:   nodeID.rename,
+}
+
+// NodeIdentityPreviewEntrypoint is the step "node/identity-preview-entrypoint".
+var NodeIdentityPreviewEntrypoint = Step{
+	Name:   "node/identity-preview-entrypoint",
+	Doc:    "point previewEntrypoint (in the object getAdapter returns) at the generated package",
+	Files:  nodeIndex,
+	Want:   Exactly(1),
+	Locate: nodeAdapterProperty("previewEntrypoint", nodeID.isSubpath),
+	Edit:   nodeID.rename,
+}
+
+// NodeIdentitySpecifiers is the step "node/identity-specifiers".
+var NodeIdentitySpecifiers = nodeID.specifierStep(adapters.Node.Name)

@@ -73,13 +73,41 @@ type Step struct {
 	// It never locates code, Locate does; it only spares the parse of files
 	// that cannot hold a match, for catch-all steps over every file.
 	MayMatch func(src []byte) bool
-	// Locate returns the nodes to change. Build it from the locator helpers
+	// Locate returns the places to change, each with the nodes it found on
+	// the way (Match.Captures). Build it from the locator helpers
 	// (FunctionNamed, ReturnedObjects, PropertyNamed, CallsTo, StringLiterals,
 	// ...), never from searches over the source text.
-	Locate func(t *Tree) []*sitter.Node
-	// Edit returns the splices for one located node. Offsets refer to the
-	// original file; the engine adds the step's marker comment to each.
-	Edit func(t *Tree, n *sitter.Node) ([]Edit, error)
+	Locate func(t *Tree) []Match
+	// Edit returns the splices for one match: it reads what Locate captured
+	// instead of searching again. Offsets refer to the original file; the
+	// engine adds the step's marker comment to each.
+	Edit func(t *Tree, m Match) ([]Edit, error)
+}
+
+// Match is one place a step changes. Node is what the step edits: the engine
+// counts matches by it against Want, checks overlaps with it, and points its
+// messages at it. Captures are the nodes Locate found on the way there, by
+// name ("function": the function that holds Node), for Edit to use.
+type Match struct {
+	Node     *sitter.Node
+	Captures map[string]*sitter.Node
+}
+
+// Capture returns the node Locate captured under name, nil when none.
+func (m Match) Capture(name string) *sitter.Node { return m.Captures[name] }
+
+// Matches wraps located nodes that carry no captures.
+func Matches(nodes []*sitter.Node) []Match {
+	out := make([]Match, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, Match{Node: n})
+	}
+	return out
+}
+
+// Nodes turns a locator of nodes into a step's Locate.
+func Nodes(locate func(t *Tree) []*sitter.Node) func(t *Tree) []Match {
+	return func(t *Tree) []Match { return Matches(locate(t)) }
 }
 
 // Recipe is the list of steps that turns one upstream adapter package into
@@ -140,11 +168,7 @@ func RecipeFor(adapter string) (Recipe, error) {
 	return Recipe{}, fmt.Errorf("no recipe for adapter %q (known: %s)", adapter, strings.Join(known, ", "))
 }
 
-// newRecipe starts the recipe of an adapter from its descriptor.
-func newRecipe(d adapters.Adapter, steps ...[]Step) Recipe {
-	r := Recipe{Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported}
-	for _, s := range steps {
-		r.Steps = append(r.Steps, s...)
-	}
-	return r
+// newRecipe makes the recipe of an adapter from its descriptor and steps.
+func newRecipe(d adapters.Adapter, steps []Step) Recipe {
+	return Recipe{Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported, Steps: append([]Step(nil), steps...)}
 }
