@@ -92,20 +92,10 @@ type Runtime struct {
 	// folder with a declaration file beside each.
 	Subpaths []string
 	// TypeRefs are the declaration files of the adapter's own runtime folder
-	// that the package's dist/index.d.ts references, so that importing the
-	// adapter brings App.Locals' new members and the `websocket` option.
+	// that the package's dist/index.d.ts references (the recipe's
+	// "<name>/types-runtime-reference" step), so that importing the adapter
+	// brings App.Locals' new members and the `websocket` option.
 	TypeRefs []string
-	// Declarations are declarations added to upstream's declaration files.
-	Declarations []Declaration
-}
-
-// Declaration is a line of TypeScript appended to one of upstream's
-// declaration files, for the versions in Versions.
-type Declaration struct {
-	File     string // "dist/server.d.ts"
-	Text     string // the declaration, one line, ending in a newline
-	Versions string // semver range of the upstream versions that get it
-	Doc      string
 }
 
 // Contract is what a generated package must do, checked by verify.

@@ -59,7 +59,7 @@ var Cloudflare = Adapter{
 		Dependencies: map[string]string{"ws": "^8.18.0"},
 		// Rooms in Durable Objects: toRoom() for routes, WebSocketRoom for the object.
 		Subpaths: []string{"room"},
-		TypeRefs: []string{"env.d.ts", "user-options.d.ts"},
+		TypeRefs: []string{"env.d.ts"},
 	},
 	Contract: cloudflareContract,
 	Worker:   true,

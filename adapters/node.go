@@ -32,12 +32,6 @@ var Node = Adapter{
 		OptionalPeers: map[string]string{"ioredis": "^5.4.0 || ^6.0.0"},
 		Subpaths:      []string{"connection-manager", "stats"},
 		TypeRefs:      []string{"env.d.ts", "user-options.d.ts"},
-		Declarations: []Declaration{{
-			File:     "dist/server.d.ts",
-			Text:     "export declare const upgradeHandler: import(\"./zastro/node/upgrade-handler.js\").UpgradeHandler;\n",
-			Versions: NodeModuleEntry.From(),
-			Doc:      "declare the upgradeHandler export the recipe adds to the server entry",
-		}},
 	},
 	Contract: func(string) (Contract, error) {
 		return Contract{

@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zastro-dev/zastro/adapters"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
@@ -207,15 +206,16 @@ func Assemble(ctx context.Context, opts Options) Result {
 		res.Errors = msgs
 		return res
 	}
+	if msgs := declarations(&res, recipe, files, prov.Version); len(msgs) > 0 {
+		res.Errors = msgs
+		return res
+	}
 	dts, err := templates.Types(ad.Name)
 	if err != nil {
 		return fail("%v", err)
 	}
 	for p, b := range dts {
 		files["dist/"+p] = b
-	}
-	if err := linkTypes(files, dts, ad.Name, prov.Version); err != nil {
-		return fail("%s@%s: %v", ad.Package, prov.Version, err)
 	}
 
 	exports := templates.Exports(ad.Name)
@@ -283,41 +283,26 @@ func compileRuntime(adapter string) func() (map[string][]byte, []transform.Messa
 	}
 }
 
-// linkTypes makes the package's declarations load the runtime's: importing the
-// adapter brings App.Locals' new members and the `websocket` option, and the
-// server entry of generations that export directly declares upgradeHandler.
-func linkTypes(files map[string][]byte, dts map[string][]byte, adapter, version string) error {
-	const index = "dist/index.d.ts"
-	b, ok := files[index]
-	if !ok {
-		return fmt.Errorf("no %s to attach the WebSocket types to", index)
-	}
-	d, err := adapters.Lookup(adapter)
-	if err != nil {
-		return err
-	}
-	var refs strings.Builder
-	for _, name := range d.Runtime.TypeRefs {
-		p := "zastro/" + adapter + "/" + name
-		if _, ok := dts[p]; ok {
-			fmt.Fprintf(&refs, "/// <reference path=\"./%s\" />\n", p)
+// declarations applies the recipe's declaration steps to upstream's compiled
+// declarations (dist/*.d.ts, the runtime's own left out) and records their
+// changes beside the recipe's, for `zastro diff` and NOTICE.md.
+func declarations(res *Result, recipe transform.Recipe, files map[string][]byte, version string) []transform.Message {
+	in := map[string][]byte{}
+	for p, b := range files {
+		if strings.HasPrefix(p, "dist/") && strings.HasSuffix(p, ".d.ts") && !strings.HasPrefix(p, "dist/"+templates.OutputDir+"/") {
+			in[p] = b
 		}
 	}
-	if refs.Len() == 0 {
-		return fmt.Errorf("the runtime templates have no env.d.ts")
+	tr := transform.Apply(transform.DeclarationRecipe(recipe), transform.Input{Adapter: recipe.Adapter, Version: version, Files: in})
+	if len(tr.Errors) > 0 {
+		return tr.Errors
 	}
-	if !strings.HasPrefix(string(b), refs.String()) {
-		files[index] = append([]byte(refs.String()), b...)
+	for _, c := range tr.Changes {
+		res.Before[c.File] = in[c.File]
+		res.After[c.File] = tr.Files[c.File]
+		files[c.File] = tr.Files[c.File]
 	}
-	for _, decl := range d.Runtime.Declarations {
-		in, err := versioning.InRange(version, decl.Versions)
-		if err != nil {
-			return err
-		}
-		if sb, ok := files[decl.File]; ok && in && !strings.HasSuffix(string(sb), decl.Text) {
-			files[decl.File] = append(append([]byte(nil), sb...), []byte(decl.Text)...)
-		}
-	}
+	res.Changes = append(res.Changes, tr.Changes...)
 	return nil
 }
 

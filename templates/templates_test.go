@@ -250,3 +250,23 @@ export function misuse(locals: App.Locals): number {
 		}
 	}
 }
+
+// The declaration files an adapter's descriptor has dist/index.d.ts
+// reference are in its runtime.
+func TestTypeRefsAreRuntimeDeclarations(t *testing.T) {
+	for _, adapter := range Adapters() {
+		types, err := Types(adapter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, _ := runtime(adapter)
+		if len(rt.TypeRefs) == 0 {
+			t.Errorf("%s: no declaration file referenced", adapter)
+		}
+		for _, ref := range rt.TypeRefs {
+			if _, ok := types[path.Join(OutputDir, adapter, ref)]; !ok {
+				t.Errorf("%s: %s is referenced but not in the runtime", adapter, ref)
+			}
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // Result.Files is nil. Steps whose marker is already in their files are
 // skipped, so applying a recipe to its own output changes nothing.
 func Apply(r Recipe, in Input) Result {
-	a := &applier{r: r, in: in, trees: map[string]*Tree{}, broken: map[string]bool{}, edits: map[string][]plannedEdit{}}
+	a := &applier{r: r, in: in, trees: map[string]*Tree{}, partial: map[string]*Tree{}, broken: map[string]bool{}, edits: map[string][]plannedEdit{}}
 	return a.run()
 }
 
@@ -33,6 +33,7 @@ type applier struct {
 	version *semver.Version
 	names   []string // sorted input paths
 	trees   map[string]*Tree
+	partial map[string]*Tree       // files with syntax errors, for whole-file steps
 	parsed  map[string]parseResult // parsed ahead (preparse), not yet asked for
 	broken  map[string]bool        // files that did not parse (reported once)
 	edits   map[string][]plannedEdit
@@ -169,6 +170,28 @@ func (a *applier) tree(name string) *Tree {
 	return t
 }
 
+// wholeTree is the tree a whole-file step reads: the file's tree, with
+// syntax errors or without.
+func (a *applier) wholeTree(name string) *Tree {
+	if t, ok := a.trees[name]; ok {
+		return t
+	}
+	if t, ok := a.partial[name]; ok {
+		return t
+	}
+	t, err := parseTree(name, a.in.Files[name])
+	if err != nil {
+		a.fail("", nil, "%v", err)
+		return nil
+	}
+	if !t.Root.HasError() {
+		a.trees[name] = t
+		return t
+	}
+	a.partial[name] = t
+	return t
+}
+
 // parseResult is a file parsed ahead of the step that asks for it.
 type parseResult struct {
 	t   *Tree
@@ -199,7 +222,7 @@ func (a *applier) stepFiles(s Step, parsed func(name string) bool) []string {
 func (a *applier) preparse() {
 	want := map[string]bool{}
 	for _, s := range a.r.Steps {
-		if a.applies(s) {
+		if a.applies(s) && !s.WholeFile {
 			for _, name := range a.stepFiles(s, func(name string) bool { return want[name] }) {
 				want[name] = true
 			}
@@ -238,7 +261,11 @@ func (a *applier) step(i int) {
 	names := a.stepFiles(s, func(name string) bool { _, ok := a.trees[name]; return ok })
 	var trees []*Tree
 	for _, name := range names {
-		if t := a.tree(name); t != nil {
+		get := a.tree
+		if s.WholeFile {
+			get = a.wholeTree
+		}
+		if t := get(name); t != nil {
 			trees = append(trees, t)
 		}
 	}
@@ -286,6 +313,10 @@ func (a *applier) step(i int) {
 		for _, e := range edits {
 			if e.Start > e.End || int(e.End) > len(m.t.Src) {
 				a.fail(s.Name, ptr(m.t.Location(m.m.Node)), "%s: step %q: edit [%d, %d) is outside the file (%d bytes)", m.t.Path, s.Name, e.Start, e.End, len(m.t.Src))
+				continue
+			}
+			if s.WholeFile && (e.Start != e.End || (e.Start != 0 && int(e.Start) != len(m.t.Src))) {
+				a.fail(s.Name, ptr(m.t.Location(m.m.Node)), "%s: step %q edits the whole file: edit [%d, %d) is not an insertion at its start or end", m.t.Path, s.Name, e.Start, e.End)
 				continue
 			}
 			e.Text = marked(s.Name, e.Text)
@@ -454,6 +485,11 @@ func (a *applier) splice() map[string][]byte {
 		}
 
 		t, err := reparsed[k].t, reparsed[k].err
+		if _, ok := err.(*SyntaxError); ok && a.partial[file] != nil && a.onlyWholeFile(order) {
+			// A file the grammar could not read before: whole-file steps
+			// only added text at its ends, the markers are still checked.
+			t, err = parseTree(file, b)
+		}
 		if err != nil {
 			se, ok := err.(*SyntaxError)
 			if !ok {
@@ -482,6 +518,17 @@ func (a *applier) splice() map[string][]byte {
 		}
 	}
 	return out
+}
+
+// onlyWholeFile reports whether every step of a file's edits is a
+// whole-file step.
+func (a *applier) onlyWholeFile(steps []int) bool {
+	for _, st := range steps {
+		if !a.r.Steps[st].WholeFile {
+			return false
+		}
+	}
+	return true
 }
 
 // misplacedMarkers counts, per step, the marker comments that the edits es

@@ -45,7 +45,9 @@ var CloudflareSteps = append([]Step{
 	CloudflareIdentitySpecifiers,
 }, CloudflareWebSocketSteps...)
 
-func cloudflareRecipe() Recipe { return newRecipe(adapters.Cloudflare, CloudflareSteps) }
+func cloudflareRecipe() Recipe {
+	return newRecipe(adapters.Cloudflare, CloudflareSteps, CloudflareDeclarationSteps)
+}
 
 // CloudflareIdentityIntegrationName is the step "cloudflare/identity-integration-name".
 var CloudflareIdentityIntegrationName = Step{

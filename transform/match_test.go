@@ -64,7 +64,7 @@ func TestRecipeRangesComeFromTheDescriptor(t *testing.T) {
 		for _, c := range d.Cutoffs {
 			ranges[c.From()], ranges[c.Before()] = true, true
 		}
-		for _, s := range r.Steps {
+		for _, s := range append(append([]Step(nil), r.Steps...), r.Declarations...) {
 			if !ranges[s.Versions] {
 				t.Errorf("%s: step %s: range %q is none of the descriptor's cutoffs", d.Name, s.Name, s.Versions)
 			}

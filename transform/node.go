@@ -31,7 +31,7 @@ var NodeSteps = append([]Step{
 	NodeIdentitySpecifiers,
 }, NodeWebSocketSteps...)
 
-func nodeRecipe() Recipe { return newRecipe(adapters.Node, NodeSteps) }
+func nodeRecipe() Recipe { return newRecipe(adapters.Node, NodeSteps, NodeDeclarationSteps) }
 
 // NodeIdentityIntegrationName is the step "node/identity-integration-name".
 var NodeIdentityIntegrationName = Step{

@@ -73,6 +73,14 @@ type Step struct {
 	// It never locates code, Locate does; it only spares the parse of files
 	// that cannot hold a match, for catch-all steps over every file.
 	MayMatch func(src []byte) bool
+	// WholeFile marks a step that only adds text at the start or the end of
+	// its files (a reference directive, a declaration): it locates the
+	// program root, which every parse yields, so the engine hands it a file
+	// even when the grammar reports syntax errors in it (the pinned
+	// tree-sitter TypeScript grammar cannot read some tsc-emitted .d.ts),
+	// and accepts the edited file when it did not parse before either. Its
+	// edits must be insertions at offset 0 or at the end of the file.
+	WholeFile bool
 	// Locate returns the places to change, each with the nodes it found on
 	// the way (Match.Captures). Build it from the locator helpers
 	// (FunctionNamed, ReturnedObjects, PropertyNamed, CallsTo, StringLiterals,
@@ -121,6 +129,10 @@ type Recipe struct {
 	// (sweep/results/<adapter>.json) saw build and verify. "" declares none.
 	Supported string
 	Steps     []Step
+	// Declarations are the steps over upstream's compiled declaration files
+	// (dist/*.d.ts), applied by the assembler with DeclarationRecipe once it
+	// has them: a git checkout holds none.
+	Declarations []Step
 }
 
 // Input is one upstream adapter package: its files by slash-separated path
@@ -169,6 +181,10 @@ func RecipeFor(adapter string) (Recipe, error) {
 }
 
 // newRecipe makes the recipe of an adapter from its descriptor and steps.
-func newRecipe(d adapters.Adapter, steps []Step) Recipe {
-	return Recipe{Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported, Steps: append([]Step(nil), steps...)}
+func newRecipe(d adapters.Adapter, steps, declarations []Step) Recipe {
+	return Recipe{
+		Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported,
+		Steps:        append([]Step(nil), steps...),
+		Declarations: append([]Step(nil), declarations...),
+	}
 }

@@ -35,6 +35,20 @@ var tsLanguage = typescript.GetLanguage()
 // too. A tree with syntax errors is an error (a *SyntaxError) pointing at the
 // first of them: zastro never edits code it cannot read.
 func Parse(path string, src []byte) (*Tree, error) {
+	t, err := parseTree(path, src)
+	if err != nil {
+		return nil, err
+	}
+	if t.Root.HasError() {
+		return nil, t.syntaxError()
+	}
+	return t, nil
+}
+
+// parseTree parses a file and returns its tree even when it has syntax
+// errors: the program root is always there, for steps that edit a file as
+// a whole (Step.WholeFile).
+func parseTree(path string, src []byte) (*Tree, error) {
 	if !Parsable(path) {
 		return nil, fmt.Errorf("%s: not a TypeScript or JavaScript file", path)
 	}
@@ -46,11 +60,7 @@ func Parse(path string, src []byte) (*Tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	t := &Tree{Path: path, Src: src, Root: st.RootNode(), tree: st}
-	if t.Root.HasError() {
-		return nil, t.syntaxError()
-	}
-	return t, nil
+	return &Tree{Path: path, Src: src, Root: st.RootNode(), tree: st}, nil
 }
 
 // Parsable reports whether Parse accepts the file by its name.
