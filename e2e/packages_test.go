@@ -42,7 +42,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/zastro-dev/zastro/build"
+	build "github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/sweep"
 	"github.com/zastro-dev/zastro/templates"

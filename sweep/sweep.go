@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
 )
@@ -241,7 +241,7 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 		r.Status, r.Stage, r.Error, r.Errors = Error, string(transform.StageFetch), err.Error(), 1
 		return r
 	}
-	res := build.Assemble(ctx, build.Options{
+	res := assemble.Assemble(ctx, assemble.Options{
 		Adapter:  ad.Name,
 		Source:   loaded{snap},
 		NpmCache: opts.CacheDir,

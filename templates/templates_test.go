@@ -90,7 +90,7 @@ func TestDependencies(t *testing.T) {
 	}
 }
 
-// TestCompilePerFile compiles each runtime file alone, as the build stage
+// TestCompilePerFile compiles each runtime file alone, as the assemble stage
 // does, and checks that its relative imports end in ".js".
 func TestCompilePerFile(t *testing.T) {
 	files, err := Files("node")

@@ -65,7 +65,7 @@ var sourceFiles = []string{
 }
 
 // declarationFiles are left out: tsc writes constructs the grammar cannot
-// read (`import("http").Server<...>`), and the build stage regenerates them.
+// read (`import("http").Server<...>`), and the declaration steps (declarations.go) edit them as whole files.
 var declarationFiles = []string{"**/*.d.{ts,mts,cts}"}
 
 // specifierStep renames every string literal equal to the package name or

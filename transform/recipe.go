@@ -56,7 +56,7 @@ type Step struct {
 	Files []string
 	// Except leaves files out of what Files selects: patterns like
 	// "**/*.d.ts" (declaration files, which the grammar does not always read
-	// and which the build stage regenerates).
+	// and which the declaration steps edit as whole files).
 	Except []string
 	// Versions is a Masterminds/semver constraint on the adapter version;
 	// "" applies to every version. Pre-releases are compared in semver

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/zastro-dev/zastro/adapters"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
 	"github.com/zastro-dev/zastro/upstream"
@@ -182,16 +182,16 @@ With no adapter named, every adapter with a recipe is built.`)
 	}
 	// Sources are chosen first, in order (their notes go to stderr), then
 	// the adapters are built at once; reports keep the order of names.
-	stderr := &build.LockedWriter{W: e.stderr}
+	stderr := &assemble.LockedWriter{W: e.stderr}
 	shared := *e
 	shared.stderr = stderr // the sources' progress lines
-	opts := make([]build.Options, 0, len(names))
+	opts := make([]assemble.Options, 0, len(names))
 	for _, a := range names {
 		source, err := src.source(&shared, a, len(names) > 1)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, build.Options{
+		opts = append(opts, assemble.Options{
 			Adapter:  a,
 			Source:   source,
 			Out:      abs(e, *out),
@@ -203,7 +203,7 @@ With no adapter named, every adapter with a recipe is built.`)
 	}
 	var reports []buildReport
 	failed := false
-	for i, res := range build.RunEach(ctx, opts) {
+	for i, res := range assemble.RunEach(ctx, opts) {
 		a := names[i]
 		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
 		if !res.Failed() && res.Dir != "" {
@@ -289,7 +289,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		res := build.Assemble(ctx, build.Options{Adapter: a, Source: source, NpmCache: filepath.Join(cacheDir(e), "npm"), Progress: e.stderr})
+		res := assemble.Assemble(ctx, assemble.Options{Adapter: a, Source: source, NpmCache: filepath.Join(cacheDir(e), "npm"), Progress: e.stderr})
 		for _, m := range res.Errors {
 			fmt.Fprintln(e.stderr, m.String())
 		}

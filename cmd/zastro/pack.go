@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/zastro-dev/zastro/adapters"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/pack"
 )
 
@@ -37,7 +37,7 @@ package gives the same bytes every time.`)
 	}
 	for _, a := range names {
 		dir := filepath.Join(abs(e, *out), a)
-		files, err := build.ReadDir(dir)
+		files, err := assemble.ReadDir(dir)
 		if err != nil {
 			return err
 		}

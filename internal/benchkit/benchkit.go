@@ -20,7 +20,7 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 	"github.com/zastro-dev/zastro/adapters"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/upstream"
 )
@@ -121,7 +121,7 @@ func EsbuildAlone(files map[string][]byte) error {
 					loader = api.LoaderTS
 				}
 				res := api.Transform(string(files[name]), api.TransformOptions{
-					Loader: loader, Format: api.FormatESModule, Target: build.Target,
+					Loader: loader, Format: api.FormatESModule, Target: assemble.Target,
 					Platform: api.PlatformNode, Sourcefile: name, LegalComments: api.LegalCommentsInline,
 				})
 				if len(res.Errors) > 0 {

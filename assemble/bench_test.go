@@ -1,9 +1,9 @@
-package build_test
+package assemble_test
 
 // Build benchmarks on real upstream tarballs (fetched once into the zastro
 // cache, then read from it):
 //
-//	go test -run '^$' -bench . ./build/
+//	go test -run '^$' -bench . ./assemble/
 //
 // BenchmarkBuild and BenchmarkBuildBoth report, beside the build's own time
 // (ns/op, cpu-ns/op), esbuild alone compiling the same files, measured
@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/internal/benchkit"
 	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/transform"
@@ -77,7 +77,7 @@ func BenchmarkBuild(b *testing.B) {
 			snap := snapshot(b, v.adapter, v.version)
 			in := inputs(b, v.adapter, snap)
 			interleave(b, in, func() {
-				res := build.Assemble(context.Background(), build.Options{Adapter: v.adapter, Source: benchkit.Memory{Snap: snap}})
+				res := assemble.Assemble(context.Background(), assemble.Options{Adapter: v.adapter, Source: benchkit.Memory{Snap: snap}})
 				if res.Failed() {
 					b.Fatal(res.Errors[0].String())
 				}
@@ -87,20 +87,20 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkBuildBoth is what `zastro build` does for both adapters once their
-// snapshots are loaded: both built at once (build.RunEach) and checked
+// snapshots are loaded: both built at once (assemble.RunEach) and checked
 // (written: see BenchmarkStages/write and cmd/zastro's BenchmarkCLIBuild).
 func BenchmarkBuildBoth(b *testing.B) {
-	var opts []build.Options
+	var opts []assemble.Options
 	in := map[string][]byte{}
 	for _, adapter := range []string{"node", "cloudflare"} {
 		snap := snapshot(b, adapter, benchkit.Newest[adapter])
 		for p, c := range inputs(b, adapter, snap) {
 			in[p] = c
 		}
-		opts = append(opts, build.Options{Adapter: adapter, Source: benchkit.Memory{Snap: snap}})
+		opts = append(opts, assemble.Options{Adapter: adapter, Source: benchkit.Memory{Snap: snap}})
 	}
 	interleave(b, in, func() {
-		for _, res := range build.RunEach(context.Background(), opts) {
+		for _, res := range assemble.RunEach(context.Background(), opts) {
 			if res.Failed() {
 				b.Fatal(res.Errors[0].String())
 			}
@@ -115,7 +115,7 @@ func BenchmarkStages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	full := build.Assemble(context.Background(), build.Options{Adapter: "node", Source: benchkit.Memory{Snap: snap}})
+	full := assemble.Assemble(context.Background(), assemble.Options{Adapter: "node", Source: benchkit.Memory{Snap: snap}})
 	if full.Failed() {
 		b.Fatal(full.Errors[0].String())
 	}
@@ -145,7 +145,7 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("runtime-compile-cold", func(b *testing.B) {
 		defer reportCPU(b)()
 		for b.Loop() {
-			if err := build.CompileRuntimeCold("node"); err != nil {
+			if err := assemble.CompileRuntimeCold("node"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -153,7 +153,7 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("assemble-without-verify", func(b *testing.B) {
 		defer reportCPU(b)()
 		for b.Loop() {
-			if res := build.Assemble(context.Background(), build.Options{Adapter: "node", Source: benchkit.Memory{Snap: snap}, NoVerify: true}); res.Failed() {
+			if res := assemble.Assemble(context.Background(), assemble.Options{Adapter: "node", Source: benchkit.Memory{Snap: snap}, NoVerify: true}); res.Failed() {
 				b.Fatal(res.Errors[0].String())
 			}
 		}
@@ -170,7 +170,7 @@ func BenchmarkStages(b *testing.B) {
 		dir := b.TempDir()
 		defer reportCPU(b)()
 		for b.Loop() {
-			if err := build.WriteDir(filepath.Join(dir, "node"), full.Files); err != nil {
+			if err := assemble.WriteDir(filepath.Join(dir, "node"), full.Files); err != nil {
 				b.Fatal(err)
 			}
 		}

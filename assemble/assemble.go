@@ -1,9 +1,9 @@
-// Package build is the assemble stage of zastro: it takes an upstream adapter
+// Package assemble is the assemble stage of zastro: it takes an upstream adapter
 // snapshot, applies the adapter's recipe, adds the WebSocket runtime, compiles
 // TypeScript file by file with esbuild, rewrites package.json and writes the
 // generated npm package atomically.
 //
-//	res := build.Run(ctx, build.Options{
+//	res := assemble.Run(ctx, assemble.Options{
 //		Adapter: "node",
 //		Source:  &upstream.Npm{Version: "11.1.6"},
 //		Out:     "packages",
@@ -14,7 +14,7 @@
 //
 // Problems are data: Result.Errors holds messages that point at the upstream
 // file, line and column a recipe expected to change.
-package build
+package assemble
 
 import (
 	"context"

@@ -1,8 +1,8 @@
 // Command compat prints the README's compatibility table of one adapter from
 // the results file that the end-to-end suite writes:
 //
-//	go run ./internal/compat node        # reads e2e/results/node.json
-//	go run ./internal/compat -w node     # and replaces the table in README.md
+//	go run ./cmd/compat node        # reads e2e/results/node.json
+//	go run ./cmd/compat -w node     # and replaces the table in README.md
 //
 // In README.md the table sits between <!-- compat:node --> and
 // <!-- /compat:node -->.
@@ -43,7 +43,7 @@ func main() {
 		d, _ = adapters.Lookup(args[0])
 	}
 	if len(d.Compat) == 0 {
-		fmt.Fprintf(os.Stderr, "usage: go run ./internal/compat [-w] %s\n", strings.Join(adapters.Names(), "|"))
+		fmt.Fprintf(os.Stderr, "usage: go run ./cmd/compat [-w] %s\n", strings.Join(adapters.Names(), "|"))
 		os.Exit(2)
 	}
 	adapter := d.Name
