@@ -26,6 +26,7 @@ import (
 
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 	"github.com/zastro-dev/zastro/verify"
 	"github.com/zastro-dev/zastro/versioning"
@@ -57,8 +58,8 @@ type Result struct {
 	Files      map[string][]byte // the package's files by slash path
 	Before     map[string][]byte // upstream files that the recipe changed, as upstream has them
 	After      map[string][]byte // the same files after the recipe
-	Changes    []transform.Change
-	Errors     []transform.Message
+	Changes    []engine.Change
+	Errors     []engine.Message
 }
 
 // Failed reports whether the build has errors.
@@ -73,7 +74,7 @@ func Run(ctx context.Context, opts Options) Result {
 	}
 	dir := path.Join(opts.Out, opts.Adapter)
 	if err := WriteDir(dir, res.Files); err != nil {
-		res.Errors = append(res.Errors, transform.Message{Text: err.Error(), Stage: transform.StageAssemble})
+		res.Errors = append(res.Errors, engine.Message{Text: err.Error(), Stage: engine.StageAssemble})
 		return res
 	}
 	res.Dir = dir
@@ -83,11 +84,11 @@ func Run(ctx context.Context, opts Options) Result {
 // Assemble computes a package in memory without writing it.
 func Assemble(ctx context.Context, opts Options) Result {
 	var res Result
-	failAt := func(stage transform.Stage, format string, args ...any) Result {
-		res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf(format, args...), Stage: stage})
+	failAt := func(stage engine.Stage, format string, args ...any) Result {
+		res.Errors = append(res.Errors, engine.Message{Text: fmt.Sprintf(format, args...), Stage: stage})
 		return res
 	}
-	fail := func(format string, args ...any) Result { return failAt(transform.StageAssemble, format, args...) }
+	fail := func(format string, args ...any) Result { return failAt(engine.StageAssemble, format, args...) }
 	ad, err := upstream.LookupAdapter(opts.Adapter)
 	if err != nil {
 		return fail("%v", err)
@@ -105,13 +106,13 @@ func Assemble(ctx context.Context, opts Options) Result {
 	runtimeJS := compileRuntime(ad.Name)
 	snap, err := opts.Source.Load(ctx, ad)
 	if err != nil {
-		return failAt(transform.StageFetch, "%v", err)
+		return failAt(engine.StageFetch, "%v", err)
 	}
 	prov := snap.Provenance
 	res.Provenance = prov
 	progress(opts.Progress, "transforming %s@%s (%s)", ad.Package, prov.Version, prov.Source)
 
-	tr := transform.Apply(recipe, transform.Input{Adapter: ad.Name, Version: prov.Version, Files: snap.Files})
+	tr := engine.Apply(recipe, engine.Input{Adapter: ad.Name, Version: prov.Version, Files: snap.Files})
 	if len(tr.Errors) > 0 {
 		res.Errors = tr.Errors
 		return res
@@ -179,7 +180,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 		}
 		ts, err := types(ctx, ad, prov.Version)
 		if err != nil {
-			return failAt(transform.StageFetch, "%s@%s: type declarations: %v", ad.Package, prov.Version, err)
+			return failAt(engine.StageFetch, "%s@%s: type declarations: %v", ad.Package, prov.Version, err)
 		}
 		n := 0
 		for p, b := range ts.Files {
@@ -196,7 +197,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	// The WebSocket runtime.
 	rtJS, msgs, err := runtimeJS()
 	if err != nil {
-		return failAt(transform.StageCompile, "%v", err)
+		return failAt(engine.StageCompile, "%v", err)
 	}
 	for p, b := range rtJS {
 		p = strings.TrimPrefix(p, "templates/")
@@ -246,7 +247,7 @@ func Assemble(ctx context.Context, opts Options) Result {
 	files["README.md"] = readme(ad, recipe.NewPackage, res.Version, prov)
 	if !opts.NoVerify {
 		for _, p := range verify.Package(ad.Name, files) {
-			res.Errors = append(res.Errors, transform.Message{Text: fmt.Sprintf("%s@%s: %s", ad.Package, prov.Version, p), Stage: transform.StageVerify, Step: "verify"})
+			res.Errors = append(res.Errors, engine.Message{Text: fmt.Sprintf("%s@%s: %s", ad.Package, prov.Version, p), Stage: engine.StageVerify, Step: "verify"})
 		}
 		if len(res.Errors) > 0 {
 			return res
@@ -258,9 +259,9 @@ func Assemble(ctx context.Context, opts Options) Result {
 
 // compileRuntime starts compiling an adapter's runtime in the background and
 // returns the function that waits for it.
-func compileRuntime(adapter string) func() (map[string][]byte, []transform.Message, error) {
+func compileRuntime(adapter string) func() (map[string][]byte, []engine.Message, error) {
 	var js map[string][]byte
-	var msgs []transform.Message
+	var msgs []engine.Message
 	var err error
 	done := make(chan struct{})
 	go func() {
@@ -277,7 +278,7 @@ func compileRuntime(adapter string) func() (map[string][]byte, []transform.Messa
 		}
 		js, msgs = compileAll(srcs, true)
 	}()
-	return func() (map[string][]byte, []transform.Message, error) {
+	return func() (map[string][]byte, []engine.Message, error) {
 		<-done
 		return js, msgs, err
 	}
@@ -286,14 +287,14 @@ func compileRuntime(adapter string) func() (map[string][]byte, []transform.Messa
 // declarations applies the recipe's declaration steps to upstream's compiled
 // declarations (dist/*.d.ts, the runtime's own left out) and records their
 // changes beside the recipe's, for `zastro diff` and NOTICE.md.
-func declarations(res *Result, recipe transform.Recipe, files map[string][]byte, version string) []transform.Message {
+func declarations(res *Result, recipe engine.Recipe, files map[string][]byte, version string) []engine.Message {
 	in := map[string][]byte{}
 	for p, b := range files {
 		if strings.HasPrefix(p, "dist/") && strings.HasSuffix(p, ".d.ts") && !strings.HasPrefix(p, "dist/"+templates.OutputDir+"/") {
 			in[p] = b
 		}
 	}
-	tr := transform.Apply(transform.DeclarationRecipe(recipe), transform.Input{Adapter: recipe.Adapter, Version: version, Files: in})
+	tr := engine.Apply(transform.DeclarationRecipe(recipe), engine.Input{Adapter: recipe.Adapter, Version: version, Files: in})
 	if len(tr.Errors) > 0 {
 		return tr.Errors
 	}
@@ -315,7 +316,7 @@ func npmTypes(cache string, progress io.Writer) func(context.Context, upstream.A
 	}
 }
 
-func changedFiles(before, after map[string][]byte, changes []transform.Change) (map[string][]byte, map[string][]byte) {
+func changedFiles(before, after map[string][]byte, changes []engine.Change) (map[string][]byte, map[string][]byte) {
 	b, a := map[string][]byte{}, map[string][]byte{}
 	for _, c := range changes {
 		b[c.File] = before[c.File]

@@ -21,6 +21,7 @@ import (
 	"github.com/zastro-dev/zastro/internal/benchkit"
 	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 	"github.com/zastro-dev/zastro/verify"
 )
@@ -134,10 +135,10 @@ func BenchmarkStages(b *testing.B) {
 		}
 	})
 	b.Run("transform", func(b *testing.B) {
-		in := transform.Input{Adapter: "node", Version: snap.Provenance.Version, Files: snap.Files}
+		in := engine.Input{Adapter: "node", Version: snap.Provenance.Version, Files: snap.Files}
 		defer reportCPU(b)()
 		for b.Loop() {
-			if res := transform.Apply(recipe, in); len(res.Errors) > 0 {
+			if res := engine.Apply(recipe, in); len(res.Errors) > 0 {
 				b.Fatal(res.Errors[0].String())
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
-	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // Target is the JavaScript level of the compiled files, the one upstream's own
@@ -18,7 +18,7 @@ const Target = api.ES2022
 
 // compileTS compiles one TypeScript file to an ES module, file by file as
 // upstream's own build does: no bundling, imports left as written.
-func compileTS(name string, src []byte) ([]byte, []transform.Message) {
+func compileTS(name string, src []byte) ([]byte, []engine.Message) {
 	res := api.Transform(string(src), api.TransformOptions{
 		Loader:            api.LoaderTS,
 		Format:            api.FormatESModule,
@@ -32,7 +32,7 @@ func compileTS(name string, src []byte) ([]byte, []transform.Message) {
 		MinifySyntax:      false,
 	})
 	if len(res.Errors) > 0 {
-		msgs := make([]transform.Message, 0, len(res.Errors))
+		msgs := make([]engine.Message, 0, len(res.Errors))
 		for _, e := range res.Errors {
 			msgs = append(msgs, esbuildMessage(name, e))
 		}
@@ -45,10 +45,10 @@ func compileTS(name string, src []byte) ([]byte, []transform.Message) {
 // own, spread over the machine's cores, and returns the JavaScript under the
 // same names. Messages come sorted by file. cached says whether a file's
 // output may be kept for the life of the process (see compileCached).
-func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []transform.Message) {
+func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []engine.Message) {
 	names := sortedBytesKeys(srcs)
 	js := make([][]byte, len(names))
-	msgs := make([][]transform.Message, len(names))
+	msgs := make([][]engine.Message, len(names))
 	compile := compileTS
 	if cached {
 		compile = compileCached
@@ -57,7 +57,7 @@ func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []trans
 		js[i], msgs[i] = compile(names[i], srcs[names[i]])
 	})
 	out := make(map[string][]byte, len(names))
-	var all []transform.Message
+	var all []engine.Message
 	for i, name := range names {
 		out[name] = js[i]
 		all = append(all, msgs[i]...)
@@ -111,22 +111,22 @@ type compileKey struct {
 type compiledFile struct {
 	once sync.Once
 	js   []byte
-	msgs []transform.Message
+	msgs []engine.Message
 }
 
 // compileCached is compileTS, memoized for the life of the process. The
 // returned bytes are shared between builds: callers must not modify them.
-func compileCached(name string, src []byte) ([]byte, []transform.Message) {
+func compileCached(name string, src []byte) ([]byte, []engine.Message) {
 	v, _ := compiledFiles.LoadOrStore(compileKey{name, sha256.Sum256(src)}, &compiledFile{})
 	c := v.(*compiledFile)
 	c.once.Do(func() { c.js, c.msgs = compileTS(name, src) })
 	return c.js[:len(c.js):len(c.js)], c.msgs // an append copies
 }
 
-func esbuildMessage(name string, e api.Message) transform.Message {
-	m := transform.Message{Text: "compile: " + e.Text, Stage: transform.StageCompile, Step: "esbuild"}
+func esbuildMessage(name string, e api.Message) engine.Message {
+	m := engine.Message{Text: "compile: " + e.Text, Stage: engine.StageCompile, Step: "esbuild"}
 	if e.Location != nil {
-		m.Location = &transform.Location{File: name, Line: e.Location.Line, Column: e.Location.Column, LineText: e.Location.LineText}
+		m.Location = &engine.Location{File: name, Line: e.Location.Line, Column: e.Location.Column, LineText: e.Location.LineText}
 	}
 	return m
 }
@@ -151,6 +151,6 @@ func jsName(p string) string {
 	return "dist/" + out
 }
 
-func compileError(file string, err error) transform.Message {
-	return transform.Message{Text: fmt.Sprintf("%s: %v", file, err), Stage: transform.StageCompile, Step: "esbuild"}
+func compileError(file string, err error) engine.Message {
+	return engine.Message{Text: fmt.Sprintf("%s: %v", file, err), Stage: engine.StageCompile, Step: "esbuild"}
 }

@@ -3,7 +3,7 @@ package assemble
 import (
 	"testing"
 
-	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // A TypeScript error in upstream's sources is a compile-stage problem.
@@ -13,8 +13,8 @@ func TestCompileErrorsCarryTheCompileStage(t *testing.T) {
 		t.Fatal("no message for a syntax error")
 	}
 	for _, m := range msgs {
-		if m.Stage != transform.StageCompile {
-			t.Errorf("stage %q, want %q: %s", m.Stage, transform.StageCompile, m)
+		if m.Stage != engine.StageCompile {
+			t.Errorf("stage %q, want %q: %s", m.Stage, engine.StageCompile, m)
 		}
 	}
 }

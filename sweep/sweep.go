@@ -29,6 +29,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -238,7 +239,7 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	src := &upstream.Npm{Version: version, Registry: registry, CacheDir: opts.CacheDir, Client: client}
 	snap, err := src.Load(ctx, ad)
 	if err != nil {
-		r.Status, r.Stage, r.Error, r.Errors = Error, string(transform.StageFetch), err.Error(), 1
+		r.Status, r.Stage, r.Error, r.Errors = Error, string(engine.StageFetch), err.Error(), 1
 		return r
 	}
 	res := assemble.Assemble(ctx, assemble.Options{
@@ -258,16 +259,16 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	m := res.Errors[0]
 	r.Stage = string(m.Stage)
 	if r.Stage == "" {
-		r.Stage = string(transform.StageAssemble)
+		r.Stage = string(engine.StageAssemble)
 	}
-	if m.Stage == transform.StageTransform {
+	if m.Stage == engine.StageTransform {
 		r.Step = m.Step
 	}
 	if m.Location != nil {
 		r.File, r.Line = m.Location.File, m.Location.Line
 	}
 	r.Error = evalPosition.ReplaceAllString(trimVersion(m.Text, ad, version), "")
-	if m.Stage == transform.StageVerify {
+	if m.Stage == engine.StageVerify {
 		// "verify: <check>: <text>"
 		rest := strings.TrimPrefix(r.Error, "verify: ")
 		if check, _, ok := strings.Cut(rest, ": "); ok {

@@ -13,6 +13,7 @@ import (
 	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -157,7 +158,7 @@ type buildReport struct {
 	Dir        string              `json:"dir,omitempty"`
 	Install    string              `json:"install,omitempty"` // npm command that installs the written package
 	Provenance upstream.Provenance `json:"provenance"`
-	Changes    []transform.Change  `json:"changes"`
+	Changes    []engine.Change     `json:"changes"`
 	Errors     []string            `json:"errors"`
 }
 
@@ -210,7 +211,7 @@ With no adapter named, every adapter with a recipe is built.`)
 			rep.Install = installCommand(res.Dir)
 		}
 		if rep.Changes == nil {
-			rep.Changes = []transform.Change{}
+			rep.Changes = []engine.Change{}
 		}
 		for _, m := range res.Errors {
 			rep.Errors = append(rep.Errors, m.String())
@@ -303,7 +304,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 		}
 		sort.Strings(paths)
 		for _, p := range paths {
-			fmt.Fprint(e.stdout, transform.UnifiedDiff(p, res.Before[p], res.After[p]))
+			fmt.Fprint(e.stdout, engine.UnifiedDiff(p, res.Before[p], res.After[p]))
 		}
 	}
 	if failed {

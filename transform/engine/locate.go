@@ -1,4 +1,4 @@
-package transform
+package engine
 
 import (
 	"strings"
@@ -70,16 +70,16 @@ func FunctionNamed(t *Tree, name string) []*sitter.Node {
 			if id == nil || id.Type() != "identifier" || t.Text(id) != name {
 				break
 			}
-			if v := Unwrap(n.ChildByFieldName("value")); v != nil && isFunction(v) {
+			if v := Unwrap(n.ChildByFieldName("value")); v != nil && IsFunction(v) {
 				out = append(out, v)
 			}
 		}
 	}
-	return found(t, out)
+	return Found(t, out)
 }
 
-// isFunction reports whether n opens a new function body.
-func isFunction(n *sitter.Node) bool {
+// IsFunction reports whether n opens a new function body.
+func IsFunction(n *sitter.Node) bool {
 	switch n.Type() {
 	case "function_declaration", "generator_function_declaration", "function_expression",
 		"function", "generator_function", "arrow_function", "method_definition":
@@ -94,9 +94,9 @@ func Unwrap(n *sitter.Node) *sitter.Node {
 	for n != nil {
 		switch n.Type() {
 		case "parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression":
-			n = firstNamedChild(n)
+			n = FirstNamedChild(n)
 		case "type_assertion":
-			kids := namedChildren(n)
+			kids := NamedChildren(n)
 			if len(kids) == 0 {
 				return nil
 			}
@@ -124,21 +124,21 @@ func ReturnedObjects(t *Tree, fn *sitter.Node) []*sitter.Node {
 		if v := Unwrap(body); v != nil && v.Type() == "object" {
 			out = append(out, v)
 		}
-		return found(t, out)
+		return Found(t, out)
 	}
 	Walk(body, func(n *sitter.Node) bool {
-		if n != body && (isFunction(n) || n.Type() == "class_body") {
+		if n != body && (IsFunction(n) || n.Type() == "class_body") {
 			return false
 		}
 		if n.Type() == "return_statement" {
-			if v := Unwrap(firstNamedChild(n)); v != nil && v.Type() == "object" {
+			if v := Unwrap(FirstNamedChild(n)); v != nil && v.Type() == "object" {
 				out = append(out, v)
 			}
 			return false
 		}
 		return true
 	})
-	return found(t, out)
+	return Found(t, out)
 }
 
 // PropertyNamed returns the members of object literal obj whose key is key:
@@ -149,7 +149,7 @@ func PropertyNamed(t *Tree, obj *sitter.Node, key string) []*sitter.Node {
 		return nil
 	}
 	var out []*sitter.Node
-	for _, m := range namedChildren(obj) {
+	for _, m := range NamedChildren(obj) {
 		var k *sitter.Node
 		switch m.Type() {
 		case "pair":
@@ -165,7 +165,7 @@ func PropertyNamed(t *Tree, obj *sitter.Node, key string) []*sitter.Node {
 			out = append(out, m)
 		}
 	}
-	return found(t, out)
+	return Found(t, out)
 }
 
 // propertyKey is the name a key node stands for ("" when it is computed from
@@ -181,7 +181,7 @@ func propertyKey(t *Tree, k *sitter.Node) string {
 		v, _ := StringValue(t, k)
 		return v
 	case "computed_property_name":
-		if v, ok := StringValue(t, Unwrap(firstNamedChild(k))); ok {
+		if v, ok := StringValue(t, Unwrap(FirstNamedChild(k))); ok {
 			return v
 		}
 	}
@@ -208,14 +208,14 @@ func CallsTo(t *Tree, scope *sitter.Node, callee string) []*sitter.Node {
 	want := strings.Split(callee, ".")
 	var out []*sitter.Node
 	for _, n := range t.scopedNodesOfType(scope, "call_expression") {
-		if calleeIs(t, n.ChildByFieldName("function"), want) {
+		if CalleeIs(t, n.ChildByFieldName("function"), want) {
 			out = append(out, n)
 		}
 	}
-	return found(t, out)
+	return Found(t, out)
 }
 
-func calleeIs(t *Tree, n *sitter.Node, parts []string) bool {
+func CalleeIs(t *Tree, n *sitter.Node, parts []string) bool {
 	n = Unwrap(n)
 	if n == nil || len(parts) == 0 {
 		return false
@@ -229,7 +229,7 @@ func calleeIs(t *Tree, n *sitter.Node, parts []string) bool {
 		if p == nil || t.Text(p) != last || len(parts) < 2 {
 			return false
 		}
-		return calleeIs(t, n.ChildByFieldName("object"), parts[:len(parts)-1])
+		return CalleeIs(t, n.ChildByFieldName("object"), parts[:len(parts)-1])
 	}
 	return false
 }
@@ -239,7 +239,7 @@ func Arguments(call *sitter.Node) []*sitter.Node {
 	if call == nil {
 		return nil
 	}
-	return namedChildren(call.ChildByFieldName("arguments"))
+	return NamedChildren(call.ChildByFieldName("arguments"))
 }
 
 // StringLiterals returns the string literals in scope (quoted strings and
@@ -252,7 +252,7 @@ func StringLiterals(t *Tree, scope *sitter.Node, pred func(value string) bool) [
 			out = append(out, n)
 		}
 	}
-	return found(t, out)
+	return Found(t, out)
 }
 
 // StringValue returns the value of a string literal node: its content with
@@ -286,13 +286,13 @@ func VariableDeclarator(t *Tree, scope *sitter.Node, name string) []*sitter.Node
 			out = append(out, n)
 		}
 	}
-	return found(t, out)
+	return Found(t, out)
 }
 
 // ImportDeclarations returns the file's top-level import statements.
 func ImportDeclarations(t *Tree) []*sitter.Node {
 	var out []*sitter.Node
-	for _, n := range namedChildren(t.Root) {
+	for _, n := range NamedChildren(t.Root) {
 		if n.Type() == "import_statement" {
 			out = append(out, n)
 		}
@@ -316,16 +316,16 @@ func orRoot(t *Tree, scope *sitter.Node) *sitter.Node {
 	return scope
 }
 
-// found records the first of nodes as the anchor and returns nodes.
-func found(t *Tree, nodes []*sitter.Node) []*sitter.Node {
+// Found records the first of nodes as the anchor and returns nodes.
+func Found(t *Tree, nodes []*sitter.Node) []*sitter.Node {
 	if len(nodes) > 0 {
 		t.Anchor(nodes[0])
 	}
 	return nodes
 }
 
-// namedChildren returns n's named children, comments left out.
-func namedChildren(n *sitter.Node) []*sitter.Node {
+// NamedChildren returns n's named children, comments left out.
+func NamedChildren(n *sitter.Node) []*sitter.Node {
 	if n == nil {
 		return nil
 	}
@@ -338,8 +338,8 @@ func namedChildren(n *sitter.Node) []*sitter.Node {
 	return out
 }
 
-func firstNamedChild(n *sitter.Node) *sitter.Node {
-	if kids := namedChildren(n); len(kids) > 0 {
+func FirstNamedChild(n *sitter.Node) *sitter.Node {
+	if kids := NamedChildren(n); len(kids) > 0 {
 		return kids[0]
 	}
 	return nil

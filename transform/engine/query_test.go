@@ -1,4 +1,4 @@
-package transform
+package engine
 
 import (
 	"os"
@@ -9,12 +9,12 @@ import (
 	sitter "github.com/smacker/go-tree-sitter"
 )
 
-// nodesOfType finds, with a query, exactly the nodes that a walk over every
+// nodesOfType finds, with a query (over the recipe fixtures in ../testdata), exactly the nodes that a walk over every
 // node finds, in the same order, for a whole file and for a scope inside it;
 // so does a Tree's index of the types the locators search for.
 func TestNodesOfTypeMatchesWalk(t *testing.T) {
 	var files []string
-	filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join("..", "testdata"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && Parsable(p) && !strings.HasSuffix(p, ".d.ts") {
 			files = append(files, p)
 		}

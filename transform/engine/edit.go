@@ -1,4 +1,4 @@
-package transform
+package engine
 
 import (
 	"fmt"
@@ -52,7 +52,7 @@ func AddImport(t *Tree, text string) Edit {
 	if imps := ImportDeclarations(t); len(imps) > 0 {
 		return InsertAfter(imps[len(imps)-1], "\n"+text)
 	}
-	for _, n := range namedChildren(t.Root) {
+	for _, n := range NamedChildren(t.Root) {
 		if n.Type() == "hash_bang_line" {
 			return InsertAfter(n, "\n"+text)
 		}

@@ -1,4 +1,4 @@
-package transform
+package engine
 
 import (
 	"bytes"
@@ -78,7 +78,13 @@ func (a *applier) run() Result {
 	if len(a.errs) > 0 {
 		return Result{Errors: a.errs}
 	}
-	return Result{Files: files, Changes: a.changes}
+	edits := map[string][]Applied{}
+	for _, file := range a.editedFiles() {
+		for _, e := range a.sortedEdits(file) {
+			edits[file] = append(edits[file], Applied{Edit: e.Edit, Step: a.r.Steps[e.step].Name})
+		}
+	}
+	return Result{Files: files, Changes: a.changes, Edits: edits}
 }
 
 // validate checks the recipe and the input before any step runs.

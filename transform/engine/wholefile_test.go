@@ -1,4 +1,4 @@
-package transform
+package engine
 
 import (
 	"strings"
@@ -12,7 +12,7 @@ const unreadableDTS = "export declare const a: number;\nexport declare const b: 
 func wholeFileStep(name string, edit func(t *Tree) Edit) Step {
 	return Step{
 		Name: name, Files: []string{"dist/index.d.ts"}, Want: Exactly(1), WholeFile: true,
-		Locate: programRoot,
+		Locate: func(t *Tree) []Match { return []Match{{Node: t.Root}} },
 		Edit:   func(t *Tree, m Match) ([]Edit, error) { return []Edit{edit(t)}, nil },
 	}
 }
