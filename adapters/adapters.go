@@ -53,6 +53,17 @@ type Adapter struct {
 	Compat []Column
 }
 
+// RuntimeDir is the folder, under a generated package's source root (dist/,
+// src/), that holds the WebSocket runtime: one subfolder per template folder
+// ("zastro/node/index.js").
+const RuntimeDir = "zastro"
+
+// RuntimeModule is the path of a file of the adapter's own runtime folder,
+// relative to the package's source root: "zastro/node/index.js".
+func (a Adapter) RuntimeModule(file string) string {
+	return RuntimeDir + "/" + a.Name + "/" + file
+}
+
 // Cutoff is the first upstream version of a generation: the versions from it
 // on (pre-releases included, in semver order) have the new shape.
 type Cutoff struct {

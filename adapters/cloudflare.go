@@ -81,7 +81,7 @@ func cloudflareContract(version string) (Contract, error) {
 		Options:       `{}`,
 		ServerFile:    "dist/entrypoints/server.js",
 		Exports:       []string{"default"},
-		WorkerRuntime: "dist/zastro/cloudflare/index.js",
+		WorkerRuntime: "dist/" + RuntimeDir + "/cloudflare/index.js",
 		// Every generation listens for upgrades in `astro dev`: up to 12.x to
 		// serve them in Node, from 13.x to relay them to the worker.
 		DevUpgrade: true,

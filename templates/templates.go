@@ -16,7 +16,7 @@ var sources embed.FS
 
 // OutputDir is the folder, relative to the package's source root, that holds
 // the runtime and its types.
-const OutputDir = "zastro"
+const OutputDir = adapters.RuntimeDir
 
 // The folders, dependencies, optional peers and subpath exports of each
 // adapter's runtime are in its descriptor (adapters.<Adapter>.Runtime).

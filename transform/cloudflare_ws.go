@@ -49,12 +49,12 @@ var cloudflareHandlerFiles = []string{
 
 // cloudflareRuntime is the worker-side runtime module and cloudflareDevRuntime
 // the Node-side one, relative to the package's source root (dist/ or src/).
-const (
-	cloudflareRuntime    = "zastro/cloudflare/index.js"
-	cloudflareDevRuntime = "zastro/cloudflare/dev.js"
+var (
+	cloudflareRuntime    = adapters.Cloudflare.RuntimeModule("index.js")
+	cloudflareDevRuntime = adapters.Cloudflare.RuntimeModule("dev.js")
 	// cloudflareWorkerdDevRuntime relays upgrades of `astro dev` to the worker
 	// in workerd (13.x on); Node-side too.
-	cloudflareWorkerdDevRuntime = "zastro/cloudflare/dev-workerd.js"
+	cloudflareWorkerdDevRuntime = adapters.Cloudflare.RuntimeModule("dev-workerd.js")
 )
 
 // CloudflareWebSocketSteps are the WebSocket steps of the cloudflare recipe, in order.

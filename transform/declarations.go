@@ -24,7 +24,7 @@ func programRoot(t *engine.Tree) []engine.Match { return []engine.Match{{Node: t
 func runtimeReferenceStep(d adapters.Adapter) engine.Step {
 	var refs strings.Builder
 	for _, name := range d.Runtime.TypeRefs {
-		refs.WriteString(`/// <reference path="./zastro/` + d.Name + "/" + name + "\" />\n")
+		refs.WriteString(`/// <reference path="./` + d.RuntimeModule(name) + "\" />\n")
 	}
 	return engine.Step{
 		Name:      d.Name + "/types-runtime-reference",
@@ -54,7 +54,7 @@ var NodeTypesUpgradeHandler = engine.Step{
 	Locate:    programRoot,
 	Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
 		end := uint32(len(t.Src))
-		text := "export declare const upgradeHandler: import(\"./zastro/node/upgrade-handler.js\").UpgradeHandler;\n"
+		text := "export declare const upgradeHandler: import(\"./" + adapters.Node.RuntimeModule("upgrade-handler.js") + "\").UpgradeHandler;\n"
 		if end > 0 && t.Src[end-1] != '\n' {
 			text = "\n" + text
 		}

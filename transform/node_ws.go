@@ -19,7 +19,7 @@ import (
 // returns the exports and getAdapter lists them.
 
 // nodeRuntime is the runtime module, relative to the adapter's own files.
-const nodeRuntime = "./zastro/node/index.js"
+var nodeRuntime = "./" + adapters.Node.RuntimeModule("index.js")
 
 func runtimeImport(names ...string) string {
 	s := "import { "

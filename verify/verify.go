@@ -146,7 +146,7 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 				add("worker runtime", "the bundle of %s does not include %s: the request handler is not wired to the WebSocket runtime", want.ServerFile, want.WorkerRuntime)
 			}
 			for _, in := range inputs {
-				if strings.HasPrefix(in, "dist/zastro/node/") {
+				if strings.HasPrefix(in, "dist/"+adapters.Node.RuntimeModule("")) {
 					add("worker runtime", "the bundle of %s includes %s: the Node runtime cannot run in a worker", want.ServerFile, in)
 				}
 			}
