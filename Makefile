@@ -70,7 +70,7 @@ bench-runtime:
 
 ## bench: build benchmarks beside esbuild alone on the same files (figures, never assertions)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./build/ ./transform/ ./cmd/zastro/
+	$(GO) test -run '^$$' -bench . -benchmem ./assemble/ ./transform/ ./cmd/zastro/
 
 ## reset: move the submodule back to the recorded commit and drop generated output
 reset: bin/zastro

@@ -1,6 +1,6 @@
 // Package e2e proves the generated packages with real Astro projects from npm,
-// real Node and real WebSocket clients (rung 4 of the verification ladder in
-// DESIGN.md). It holds tests only.
+// real Node and real WebSocket clients (the last rung of zastro's checks, after
+// the goldens and the contract check). It holds tests only.
 //
 // TestNodeE2E: for every Astro major with a package.json template in
 // testdata/e2e/node-app (package.astro<N>.json pins astro and the
@@ -38,7 +38,7 @@
 // to ZASTRO_E2E_RESULTS_DIR, else $ZASTRO_CACHE_DIR/e2e-results, else
 // $TMPDIR/zastro-e2e-results (the path is logged). `go test ./e2e/ -update`
 // writes e2e/results/*.json itself, the source of the README's compatibility
-// tables (`go run ./internal/compat -w node|cloudflare`).
+// tables (`go run ./cmd/compat -w node|cloudflare`).
 //
 // Both adapters' suites share one harness: project_test.go (toolchain,
 // generated package, app copy, install with one retry helper, servers, client

@@ -43,7 +43,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/sweep"
 	"github.com/zastro-dev/zastro/templates"
@@ -191,7 +191,7 @@ func buildTarball(t *testing.T, adapter, version, cache string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), packageBuildTimeout)
 	defer cancel()
-	res := build.Assemble(ctx, build.Options{
+	res := assemble.Assemble(ctx, assemble.Options{
 		Adapter:  adapter,
 		Source:   &upstream.Npm{Version: version, Registry: upstream.RegistryURL("", nil), CacheDir: cache},
 		NpmCache: cache,
@@ -330,7 +330,7 @@ func untarPackage(tgz, nm string) (name, astroPeer string, err error) {
 	if err := json.Unmarshal(files["package.json"], &pj); err != nil || pj.Name == "" {
 		return "", "", fmt.Errorf("%s: package.json: %v", tgz, err)
 	}
-	if err := build.WriteDir(filepath.Join(nm, pj.Name), files); err != nil {
+	if err := assemble.WriteDir(filepath.Join(nm, pj.Name), files); err != nil {
 		return "", "", err
 	}
 	return pj.Name, pj.PeerDependencies["astro"], nil

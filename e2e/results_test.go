@@ -10,7 +10,7 @@ package e2e
 // so `go test ./...` leaves the checkout as it was. With
 // `go test ./e2e/ -update` it writes e2e/results/<adapter>.json itself: the
 // file the README's compatibility tables are generated from
-// (`go run ./internal/compat -w node|cloudflare`).
+// (`go run ./cmd/compat -w node|cloudflare`).
 
 import (
 	"cmp"

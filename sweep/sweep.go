@@ -27,8 +27,9 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -238,10 +239,10 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	src := &upstream.Npm{Version: version, Registry: registry, CacheDir: opts.CacheDir, Client: client}
 	snap, err := src.Load(ctx, ad)
 	if err != nil {
-		r.Status, r.Stage, r.Error, r.Errors = Error, "fetch", err.Error(), 1
+		r.Status, r.Stage, r.Error, r.Errors = Error, string(engine.StageFetch), err.Error(), 1
 		return r
 	}
-	res := build.Assemble(ctx, build.Options{
+	res := assemble.Assemble(ctx, assemble.Options{
 		Adapter:  ad.Name,
 		Source:   loaded{snap},
 		NpmCache: opts.CacheDir,
@@ -256,24 +257,18 @@ func one(ctx context.Context, ad upstream.Adapter, version, registry string, cli
 	}
 	r.Status, r.Errors = Fail, len(res.Errors)
 	m := res.Errors[0]
-	switch {
-	case m.Step == "verify":
-		r.Stage = "verify"
-	case m.Step == "esbuild":
-		r.Stage = "compile"
-	case res.Changes == nil:
-		// Assemble stops right after a failed recipe, before it records
-		// any change.
-		r.Stage = "transform"
+	r.Stage = string(m.Stage)
+	if r.Stage == "" {
+		r.Stage = string(engine.StageAssemble)
+	}
+	if m.Stage == engine.StageTransform {
 		r.Step = m.Step
-	default:
-		r.Stage = "assemble"
 	}
 	if m.Location != nil {
 		r.File, r.Line = m.Location.File, m.Location.Line
 	}
 	r.Error = evalPosition.ReplaceAllString(trimVersion(m.Text, ad, version), "")
-	if r.Stage == "verify" {
+	if m.Stage == engine.StageVerify {
 		// "verify: <check>: <text>"
 		rest := strings.TrimPrefix(r.Error, "verify: ")
 		if check, _, ok := strings.Cut(rest, ": "); ok {

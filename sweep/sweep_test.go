@@ -57,6 +57,7 @@ func adapterFiles(t *testing.T, version string) map[string]string {
 	})
 	files["package.json"] = string(pj)
 	files["dist/index.d.ts"] = "export default function createIntegration(options: unknown): unknown;\n"
+	files["dist/server.d.ts"] = "export declare const handler: unknown;\n" // as every published version has
 	files["dist/middleware.js"] = "export default function createMiddleware(app, options) { return (req, res, next) => next(); }\n"
 	files["LICENSE"] = "MIT\n"
 	return files

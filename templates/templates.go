@@ -1,24 +1,3 @@
-// Package templates holds the WebSocket runtime that zastro adds to each
-// adapter: TypeScript sources embedded in the binary, the public type
-// declarations shipped with the generated package, and the npm dependencies
-// that runtime needs.
-//
-//	files, err := templates.Files("node")   // "zastro/node/upgrade.ts" -> source
-//	types, err := templates.Types("node")   // "zastro/node/env.d.ts" -> declarations
-//	deps := templates.Dependencies("node")  // {"ws": "^8.18.0"}
-//	peers := templates.OptionalPeers("node") // {"ioredis": "^5.4.0 || ^6.0.0"}
-//	exports := templates.Exports("node")    // "./stats" -> dist/zastro/node/stats.{js,d.ts}
-//
-// Paths are relative to the generated package's source root: compiled per
-// file, "zastro/node/upgrade.ts" becomes dist/zastro/node/upgrade.js. Imports
-// between runtime files are relative and end in ".js", so they resolve after
-// that per-file compilation; the patched adapter imports the runtime through
-// "./zastro/node/index.js" (see node/index.ts for what it exports).
-//
-// Layout: shared/ is platform-neutral (the browser-compatible socket, reused
-// by every adapter); node/ is the Node side (ws); cloudflare/ is the workerd
-// side (WebSocketPair) plus the `astro dev` hook that reuses node/. Files
-// ending in ".d.ts" are public types, everything else is runtime.
 package templates
 
 import (
@@ -28,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 //go:embed shared/*.ts node/*.ts cloudflare/*.ts
@@ -35,64 +16,31 @@ var sources embed.FS
 
 // OutputDir is the folder, relative to the package's source root, that holds
 // the runtime and its types.
-const OutputDir = "zastro"
+const OutputDir = adapters.RuntimeDir
 
-// adapterDirs lists, per adapter, the template folders it ships.
-var adapterDirs = map[string][]string{
-	"node": {"shared", "node"},
-	// Cloudflare ships the Node runtime too: `astro dev` of the adapter
-	// generations that run the app in Node serves WebSockets with it.
-	"cloudflare": {"shared", "node", "cloudflare"},
-}
+// The folders, dependencies, optional peers and subpath exports of each
+// adapter's runtime are in its descriptor (adapters.<Adapter>.Runtime).
 
-// dependencies lists, per adapter, what the generated package.json must add
-// to "dependencies" for the runtime.
-var dependencies = map[string]map[string]string{
-	// ws: the server side of the WebSocket protocol. 8.18 is the first 8.x
-	// with the handleUpgrade and 'headers' behaviour the runtime is tested
-	// against; it stays an external dependency (never bundled).
-	"node": {"ws": "^8.18.0"},
-	// Only `astro dev` (Node) loads ws; the worker never imports it.
-	"cloudflare": {"ws": "^8.18.0"},
-}
-
-// optionalPeers lists, per adapter, the packages the runtime loads only when
-// an option asks for them: the generated package.json declares them as
-// optional peer dependencies (peerDependenciesMeta), so npm installs them
-// only when the application does.
-var optionalPeers = map[string]map[string]string{
-	// ioredis: the connection manager's cluster backend (node/cluster.ts),
-	// imported dynamically when getConnectionManager({ cluster }) is used.
-	"node": {"ioredis": "^5.4.0 || ^6.0.0"},
+// runtime returns the runtime of an adapter that has one.
+func runtime(adapter string) (adapters.Runtime, bool) {
+	d, err := adapters.Lookup(adapter)
+	if err != nil || len(d.Runtime.Dirs) == 0 {
+		return adapters.Runtime{}, false
+	}
+	return d.Runtime, true
 }
 
 // OptionalPeers returns the optional peer dependencies (name to semver
-// range) of an adapter's runtime.
+// range) of an adapter's runtime: the generated package.json declares them
+// as optional peer dependencies (peerDependenciesMeta), so npm installs them
+// only when the application does.
 func OptionalPeers(adapter string) map[string]string {
-	peers := make(map[string]string, len(optionalPeers[adapter]))
-	for name, version := range optionalPeers[adapter] {
+	rt, _ := runtime(adapter)
+	peers := make(map[string]string, len(rt.OptionalPeers))
+	for name, version := range rt.OptionalPeers {
 		peers[name] = version
 	}
 	return peers
-}
-
-// optionalDependencies lists, per adapter, what the generated package.json
-// adds to "optionalDependencies": the native helpers that ws loads when they
-// are installed (ws's own advice: `npm install --save-optional`). bufferutil
-// masks and unmasks frames on Node before 26.12; utf-8-validate checks text
-// on Node without buffer.isUtf8. Where they do not install, ws uses its own
-// JavaScript.
-var optionalDependencies = map[string]map[string]string{
-	"node": {"bufferutil": "^4.0.9", "utf-8-validate": "^6.0.5"},
-}
-
-// subpaths lists, per adapter, the runtime modules that users import through
-// package subpaths ("zastro-websockets-node/connection-manager"): each is a
-// compiled file of the adapter's own folder with a declaration file beside it.
-var subpaths = map[string][]string{
-	"node": {"connection-manager", "stats"},
-	// Rooms in Durable Objects: toRoom() for routes, WebSocketRoom for the object.
-	"cloudflare": {"room"},
 }
 
 // Export is one subpath export that the generated package.json gains.
@@ -106,7 +54,8 @@ type Export struct {
 // order; none for an adapter without any.
 func Exports(adapter string) []Export {
 	var out []Export
-	for _, name := range subpaths[adapter] {
+	rt, _ := runtime(adapter)
+	for _, name := range rt.Subpaths {
 		base := "./dist/" + path.Join(OutputDir, adapter, name)
 		out = append(out, Export{Path: "./" + name, Types: base + ".d.ts", Default: base + ".js"})
 	}
@@ -115,9 +64,11 @@ func Exports(adapter string) []Export {
 
 // Adapters returns the adapters that have a runtime, sorted.
 func Adapters() []string {
-	names := make([]string, 0, len(adapterDirs))
-	for name := range adapterDirs {
-		names = append(names, name)
+	var names []string
+	for _, d := range adapters.All() {
+		if len(d.Runtime.Dirs) > 0 {
+			names = append(names, d.Name)
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -141,8 +92,9 @@ func Types(adapter string) (map[string][]byte, error) {
 // Dependencies returns the npm dependencies (name to semver range) that the
 // generated package.json must add for the runtime of an adapter.
 func Dependencies(adapter string) map[string]string {
-	deps := make(map[string]string, len(dependencies[adapter]))
-	for name, version := range dependencies[adapter] {
+	rt, _ := runtime(adapter)
+	deps := make(map[string]string, len(rt.Dependencies))
+	for name, version := range rt.Dependencies {
 		deps[name] = version
 	}
 	return deps
@@ -152,15 +104,17 @@ func Dependencies(adapter string) map[string]string {
 // range) that the generated package.json must add for the runtime of an
 // adapter; none for an adapter without any.
 func OptionalDependencies(adapter string) map[string]string {
-	deps := make(map[string]string, len(optionalDependencies[adapter]))
-	for name, version := range optionalDependencies[adapter] {
+	rt, _ := runtime(adapter)
+	deps := make(map[string]string, len(rt.OptionalDependencies))
+	for name, version := range rt.OptionalDependencies {
 		deps[name] = version
 	}
 	return deps
 }
 
 func collect(adapter string, keep func(name string) bool) (map[string][]byte, error) {
-	dirs, ok := adapterDirs[adapter]
+	rt, ok := runtime(adapter)
+	dirs := rt.Dirs
 	if !ok {
 		return nil, fmt.Errorf("templates: no WebSocket runtime for adapter %q (have %s)", adapter, strings.Join(Adapters(), ", "))
 	}

@@ -26,7 +26,8 @@ func TestEmbedComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		var onDisk []string
-		for _, dir := range adapterDirs[adapter] {
+		rt, _ := runtime(adapter)
+		for _, dir := range rt.Dirs {
 			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +97,7 @@ func TestDependencies(t *testing.T) {
 	}
 }
 
-// TestCompilePerFile compiles each runtime file alone, as the build stage
+// TestCompilePerFile compiles each runtime file alone, as the assemble stage
 // does, and checks that its relative imports end in ".js".
 func TestCompilePerFile(t *testing.T) {
 	files, err := Files("node")
@@ -253,6 +254,26 @@ export function misuse(locals: App.Locals): number {
 	for _, want := range []string{"bad.ts(3", "bad.ts(4", "bad.ts(5"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("tsc did not report %s:\n%s", want, out)
+		}
+	}
+}
+
+// The declaration files an adapter's descriptor has dist/index.d.ts
+// reference are in its runtime.
+func TestTypeRefsAreRuntimeDeclarations(t *testing.T) {
+	for _, adapter := range Adapters() {
+		types, err := Types(adapter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, _ := runtime(adapter)
+		if len(rt.TypeRefs) == 0 {
+			t.Errorf("%s: no declaration file referenced", adapter)
+		}
+		for _, ref := range rt.TypeRefs {
+			if _, ok := types[path.Join(OutputDir, adapter, ref)]; !ok {
+				t.Errorf("%s: %s is referenced but not in the runtime", adapter, ref)
+			}
 		}
 	}
 }

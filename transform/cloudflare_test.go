@@ -3,6 +3,8 @@ package transform
 import (
 	"strings"
 	"testing"
+
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // TestCloudflareHandlerFile checks which file the WebSocket steps edit in
@@ -19,7 +21,7 @@ func TestCloudflareHandlerFile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := map[string][]byte{"package.json": fx.files["package.json"], "dist/index.js": fx.files["dist/index.js"], tc.file: server}
-			res := Apply(cloudflareRecipe(), Input{Adapter: "cloudflare", Version: tc.version, Files: files})
+			res := engine.Apply(cloudflareRecipe(), engine.Input{Adapter: "cloudflare", Version: tc.version, Files: files})
 			if len(res.Errors) > 0 {
 				t.Fatalf("unexpected errors:\n%s", render(res.Errors))
 			}
@@ -82,7 +84,7 @@ func TestCloudflareStepErrors(t *testing.T) {
 			if tc.index != "" {
 				files["dist/index.js"] = []byte(tc.index)
 			}
-			res := Apply(cloudflareRecipe(), Input{Adapter: "cloudflare", Version: base.version, Files: files})
+			res := engine.Apply(cloudflareRecipe(), engine.Input{Adapter: "cloudflare", Version: base.version, Files: files})
 			got := render(res.Errors)
 			if res.Files != nil {
 				t.Error("Files is set although the recipe failed")

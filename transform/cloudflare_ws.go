@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/adapters"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // The WebSocket steps of the cloudflare recipe. They wire upstream's own
@@ -33,9 +35,9 @@ import (
 // relays each upgrade so that the client gets the worker's own answer (see
 // templates/cloudflare/dev-workerd.ts).
 
-// cloudflareViteGeneration is the first version whose dev server runs the app
-// in workerd (@cloudflare/vite-plugin) instead of Node with a platform proxy.
-const cloudflareViteGeneration = "13.0.0-0"
+// The dev-server generations are told apart by adapters.CloudflareWorkerdDev:
+// from it on the dev server runs the app in workerd (@cloudflare/vite-plugin)
+// instead of Node with a platform proxy.
 
 // cloudflareHandlerFiles are the files that hold the request handler, newest
 // layout first: the first one that exists is used.
@@ -47,231 +49,183 @@ var cloudflareHandlerFiles = []string{
 
 // cloudflareRuntime is the worker-side runtime module and cloudflareDevRuntime
 // the Node-side one, relative to the package's source root (dist/ or src/).
-const (
-	cloudflareRuntime    = "zastro/cloudflare/index.js"
-	cloudflareDevRuntime = "zastro/cloudflare/dev.js"
+var (
+	cloudflareRuntime    = adapters.Cloudflare.RuntimeModule("index.js")
+	cloudflareDevRuntime = adapters.Cloudflare.RuntimeModule("dev.js")
 	// cloudflareWorkerdDevRuntime relays upgrades of `astro dev` to the worker
 	// in workerd (13.x on); Node-side too.
-	cloudflareWorkerdDevRuntime = "zastro/cloudflare/dev-workerd.js"
+	cloudflareWorkerdDevRuntime = adapters.Cloudflare.RuntimeModule("dev-workerd.js")
 )
 
-func cloudflareWebSocketSteps() []Step {
-	return []Step{
-		{
-			Name:  "cloudflare/locals-render",
-			Doc:   "give the locals the request handler renders with isUpgradeRequest and upgradeWebSocket(), right before app.render",
-			Files: cloudflareHandlerFiles,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
-					return CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-				})
-			},
-			Edit: func(t *Tree, call *sitter.Node) ([]Edit, error) {
-				request, locals, err := renderArguments(t, call)
-				if err != nil {
-					return nil, err
+// CloudflareWebSocketSteps are the WebSocket steps of the cloudflare recipe, in order.
+var CloudflareWebSocketSteps = []engine.Step{
+	CloudflareLocalsRender,
+	CloudflareUpgradeResponse,
+	CloudflareDevServerHook,
+	CloudflareWorkerdDevHook,
+}
+
+// CloudflareLocalsRender is the step "cloudflare/locals-render".
+var CloudflareLocalsRender = engine.Step{
+	Name:  "cloudflare/locals-render",
+	Doc:   "give the locals the request handler renders with isUpgradeRequest and upgradeWebSocket(), right before app.render",
+	Files: cloudflareHandlerFiles,
+	Want:  engine.Exactly(1),
+	Locate: engine.Nodes(func(t *engine.Tree) []*sitter.Node {
+		return engine.Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
+			return engine.CallsTo(t, fn.ChildByFieldName("body"), "app.render")
+		})
+	}),
+	Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+		call := m.Node
+		request, locals, err := renderArguments(t, call)
+		if err != nil {
+			return nil, err
+		}
+		stmt := engine.EnclosingStatement(call)
+		if stmt == nil {
+			return nil, fmt.Errorf("app.render is not called in a statement: %s", t.Text(call))
+		}
+		return []engine.Edit{
+			engine.AddImport(t, fmt.Sprintf(`import { prepareLocals as __zastroPrepareLocals, finishResponse as __zastroFinishResponse } from %q;`, runtimeSpecifier(t.Path, cloudflareRuntime))),
+			engine.InsertBefore(stmt, fmt.Sprintf("__zastroPrepareLocals(%s, %s);\n%s", request, locals, engine.IndentOf(t, stmt))),
+		}, nil
+	},
+}
+
+// CloudflareUpgradeResponse is the step "cloudflare/upgrade-response".
+var CloudflareUpgradeResponse = engine.Step{
+	Name:  "cloudflare/upgrade-response",
+	Doc:   "pass the request handler's final Response through finishResponse, which answers an accepted upgrade with 101 and the WebSocketPair",
+	Files: cloudflareHandlerFiles,
+	Want:  engine.Exactly(1),
+	Locate: func(t *engine.Tree) []engine.Match {
+		var out []engine.Match
+		for _, fn := range cloudflareRequestHandlers(t) {
+			renders := engine.CallsTo(t, fn.ChildByFieldName("body"), "app.render")
+			if len(renders) != 1 {
+				continue
+			}
+			var rets []*sitter.Node
+			for _, ret := range engine.OwnReturns(fn) {
+				if ret.StartByte() > renders[0].EndByte() {
+					rets = append(rets, ret)
 				}
-				stmt := enclosingStatement(call)
-				if stmt == nil {
-					return nil, fmt.Errorf("app.render is not called in a statement: %s", t.Text(call))
+			}
+			for _, ret := range engine.Found(t, rets) {
+				out = append(out, engine.Match{Node: ret, Captures: map[string]*sitter.Node{"handler": fn, "render": renders[0]}})
+			}
+		}
+		return out
+	},
+	Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+		value := engine.FirstNamedChild(m.Node)
+		if value == nil {
+			return nil, fmt.Errorf("the handler's last return has no value")
+		}
+		request, _, err := renderArguments(t, m.Capture("render"))
+		if err != nil {
+			return nil, err
+		}
+		return []engine.Edit{
+			engine.InsertBefore(value, "__zastroFinishResponse("+request+", "),
+			engine.InsertAfter(value, ")"),
+		}, nil
+	},
+}
+
+// CloudflareDevServerHook is the step "cloudflare/dev-server-hook".
+var CloudflareDevServerHook = engine.Step{
+	Name:     "cloudflare/dev-server-hook",
+	Doc:      "wrap upstream's astro:server:setup hook so that `astro dev` (Node, platform proxy) serves WebSocket routes",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.Before(),
+	Want:     engine.Exactly(1),
+	Locate: engine.Nodes(func(t *engine.Tree) []*sitter.Node {
+		var out []*sitter.Node
+		for _, hooks := range hookObjects(t, engine.ReturnedBy(t, "createIntegration")) {
+			for _, h := range engine.PropertyNamed(t, hooks, "astro:server:setup") {
+				if h.Type() != "pair" {
+					continue
 				}
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { prepareLocals as __zastroPrepareLocals, finishResponse as __zastroFinishResponse } from %q;`, runtimeSpecifier(t.Path, cloudflareRuntime))),
-					InsertBefore(stmt, fmt.Sprintf("__zastroPrepareLocals(%s, %s);\n%s", request, locals, indentOf(t, stmt))),
-				}, nil
-			},
-		},
-		{
-			Name:  "cloudflare/upgrade-response",
-			Doc:   "pass the request handler's final Response through finishResponse, which answers an accepted upgrade with 101 and the WebSocketPair",
-			Files: cloudflareHandlerFiles,
-			Want:  Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(cloudflareRequestHandlers(t), func(fn *sitter.Node) []*sitter.Node {
-					renders := CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-					if len(renders) != 1 {
-						return nil
-					}
-					var out []*sitter.Node
-					for _, ret := range ownReturns(fn) {
-						if ret.StartByte() > renders[0].EndByte() {
-							out = append(out, ret)
-						}
-					}
-					return found(t, out)
-				})
-			},
-			Edit: func(t *Tree, ret *sitter.Node) ([]Edit, error) {
-				value := firstNamedChild(ret)
-				if value == nil {
-					return nil, fmt.Errorf("the handler's last return has no value")
+				if v := engine.Unwrap(engine.PropertyValue(h)); v != nil && engine.IsFunction(v) {
+					out = append(out, engine.PropertyValue(h))
 				}
-				fn := enclosingFunction(ret)
-				renders := CallsTo(t, fn.ChildByFieldName("body"), "app.render")
-				request, _, err := renderArguments(t, renders[0])
-				if err != nil {
-					return nil, err
-				}
-				return []Edit{
-					InsertBefore(value, "__zastroFinishResponse("+request+", "),
-					InsertAfter(value, ")"),
-				}, nil
-			},
-		},
-		{
-			Name:     "cloudflare/dev-server-hook",
-			Doc:      "wrap upstream's astro:server:setup hook so that `astro dev` (Node, platform proxy) serves WebSocket routes",
-			Files:    cloudflareIndex,
-			Versions: "<" + cloudflareViteGeneration,
-			Want:     Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
-					var out []*sitter.Node
-					for _, p := range PropertyNamed(t, obj, "hooks") {
-						if hooks := Unwrap(PropertyValue(p)); hooks != nil && hooks.Type() == "object" {
-							for _, h := range PropertyNamed(t, hooks, "astro:server:setup") {
-								if h.Type() != "pair" {
-									continue
-								}
-								if v := Unwrap(PropertyValue(h)); v != nil && isFunction(v) {
-									out = append(out, PropertyValue(h))
-								}
-							}
-						}
-					}
-					return found(t, out)
-				})
-			},
-			Edit: func(t *Tree, hook *sitter.Node) ([]Edit, error) {
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { withDevServer as __zastroWithDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareDevRuntime))),
-					InsertBefore(hook, "__zastroWithDevServer("),
-					InsertAfter(hook, ")"),
-				}, nil
-			},
-		},
-		{
-			Name:     "cloudflare/workerd-dev-hook",
-			Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
-			Files:    cloudflareIndex,
-			Versions: ">=" + cloudflareViteGeneration,
-			Want:     Exactly(1),
-			Locate: func(t *Tree) []*sitter.Node {
-				return Each(returnedBy(t, "createIntegration"), func(obj *sitter.Node) []*sitter.Node {
-					var out []*sitter.Node
-					for _, p := range PropertyNamed(t, obj, "hooks") {
-						if v := Unwrap(PropertyValue(p)); v != nil && v.Type() == "object" {
-							out = append(out, v)
-						}
-					}
-					return out
-				})
-			},
-			Edit: func(t *Tree, hooks *sitter.Node) ([]Edit, error) {
-				if len(PropertyNamed(t, hooks, "astro:server:setup")) > 0 {
-					return nil, fmt.Errorf("upstream now has its own astro:server:setup hook: the recipe must chain it")
-				}
-				return []Edit{
-					AddImport(t, fmt.Sprintf(`import { setupWorkerdDevServer as __zastroSetupWorkerdDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareWorkerdDevRuntime))),
-					InsertAfter(hooks.Child(0), "\n\t\t\"astro:server:setup\": ({ server }) => __zastroSetupWorkerdDevServer(server),"),
-				}, nil
-			},
-		},
-	}
+			}
+		}
+		return engine.Found(t, out)
+	}),
+	Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+		hook := m.Node
+		return []engine.Edit{
+			engine.AddImport(t, fmt.Sprintf(`import { withDevServer as __zastroWithDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareDevRuntime))),
+			engine.InsertBefore(hook, "__zastroWithDevServer("),
+			engine.InsertAfter(hook, ")"),
+		}, nil
+	},
+}
+
+// CloudflareWorkerdDevHook is the step "cloudflare/workerd-dev-hook".
+var CloudflareWorkerdDevHook = engine.Step{
+	Name:     "cloudflare/workerd-dev-hook",
+	Doc:      "add an astro:server:setup hook that relays WebSocket upgrades in `astro dev` (workerd through @cloudflare/vite-plugin), so that the route's subprotocol and rejections reach the client",
+	Files:    cloudflareIndex,
+	Versions: adapters.CloudflareWorkerdDev.From(),
+	Want:     engine.Exactly(1),
+	Locate: engine.Nodes(func(t *engine.Tree) []*sitter.Node {
+		return hookObjects(t, engine.ReturnedBy(t, "createIntegration"))
+	}),
+	Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+		hooks := m.Node
+		if len(engine.PropertyNamed(t, hooks, "astro:server:setup")) > 0 {
+			return nil, fmt.Errorf("upstream now has its own astro:server:setup hook: the recipe must chain it")
+		}
+		return []engine.Edit{
+			engine.AddImport(t, fmt.Sprintf(`import { setupWorkerdDevServer as __zastroSetupWorkerdDevServer } from %q;`, runtimeSpecifier(t.Path, cloudflareWorkerdDevRuntime))),
+			engine.InsertAfter(hooks.Child(0), "\n\t\t\"astro:server:setup\": ({ server }) => __zastroSetupWorkerdDevServer(server),"),
+		}, nil
+	},
 }
 
 // cloudflareRequestHandlers returns the adapter's request handler: the
 // function handle (utils/handler) or the fetch function inside createExports
 // (entrypoints/server of the older generations).
-func cloudflareRequestHandlers(t *Tree) []*sitter.Node {
-	out := FunctionNamed(t, "handle")
-	for _, outer := range FunctionNamed(t, "createExports") {
-		for _, fn := range FunctionNamed(t, "fetch") {
+func cloudflareRequestHandlers(t *engine.Tree) []*sitter.Node {
+	out := engine.FunctionNamed(t, "handle")
+	for _, outer := range engine.FunctionNamed(t, "createExports") {
+		for _, fn := range engine.FunctionNamed(t, "fetch") {
 			if fn.StartByte() >= outer.StartByte() && fn.EndByte() <= outer.EndByte() {
 				out = append(out, fn)
 			}
 		}
 	}
-	return found(t, out)
+	return engine.Found(t, out)
 }
 
 // renderArguments returns the source text of the request and the locals that
 // `app.render(request, { locals, ... })` is given; both must be identifiers.
-func renderArguments(t *Tree, call *sitter.Node) (request, locals string, err error) {
-	args := Arguments(call)
+func renderArguments(t *engine.Tree, call *sitter.Node) (request, locals string, err error) {
+	args := engine.Arguments(call)
 	if len(args) < 2 {
 		return "", "", fmt.Errorf("app.render is called with %d arguments, want (request, { locals, ... }): %s", len(args), t.Text(call))
 	}
-	req := Unwrap(args[0])
+	req := engine.Unwrap(args[0])
 	if req == nil || req.Type() != "identifier" {
 		return "", "", fmt.Errorf("app.render's first argument is not the request variable: %s", t.Text(args[0]))
 	}
-	opts := Unwrap(args[1])
+	opts := engine.Unwrap(args[1])
 	if opts == nil || opts.Type() != "object" {
 		return "", "", fmt.Errorf("app.render's second argument is not an object literal: %s", t.Text(args[1]))
 	}
-	props := PropertyNamed(t, opts, "locals")
+	props := engine.PropertyNamed(t, opts, "locals")
 	if len(props) != 1 {
 		return "", "", fmt.Errorf("app.render's options have %d locals properties, want 1", len(props))
 	}
-	v := Unwrap(PropertyValue(props[0]))
+	v := engine.Unwrap(engine.PropertyValue(props[0]))
 	if v == nil || (v.Type() != "identifier" && v.Type() != "shorthand_property_identifier") {
 		return "", "", fmt.Errorf("app.render's locals is not a variable: %s", t.Text(props[0]))
 	}
 	return t.Text(req), t.Text(v), nil
-}
-
-// ownReturns returns the return statements of fn itself, not of functions
-// nested in it.
-func ownReturns(fn *sitter.Node) []*sitter.Node {
-	body := fn.ChildByFieldName("body")
-	if body == nil || body.Type() != "statement_block" {
-		return nil
-	}
-	var out []*sitter.Node
-	Walk(body, func(n *sitter.Node) bool {
-		if n != body && (isFunction(n) || n.Type() == "class_body") {
-			return false
-		}
-		if n.Type() == "return_statement" {
-			out = append(out, n)
-			return false
-		}
-		return true
-	})
-	return out
-}
-
-// enclosingStatement returns the statement that holds n, directly inside a
-// block or the program.
-func enclosingStatement(n *sitter.Node) *sitter.Node {
-	for p := n; p != nil; p = p.Parent() {
-		parent := p.Parent()
-		if parent == nil {
-			return nil
-		}
-		if parent.Type() == "statement_block" || parent.Type() == "program" {
-			return p
-		}
-		if isFunction(parent) {
-			return nil // an arrow function's expression body
-		}
-	}
-	return nil
-}
-
-// indentOf returns the whitespace that starts n's line.
-func indentOf(t *Tree, n *sitter.Node) string {
-	start := int(n.StartByte())
-	line := strings.LastIndexByte(string(t.Src[:start]), '\n') + 1
-	lead := t.Src[line:start]
-	for i, c := range lead {
-		if c != ' ' && c != '\t' {
-			return string(lead[:i])
-		}
-	}
-	return string(lead)
 }
 
 // runtimeSpecifier is the relative import of a runtime module (a path under

@@ -1,9 +1,9 @@
-// Package transform changes upstream Astro adapters at the syntax-tree level:
-// a small engine that applies recipes (lists of named steps) to a package's
-// files, and the recipes themselves.
+// Package transform holds the recipes that change the upstream Astro
+// adapters, one per adapter, each a list of named steps applied by the
+// engine (package transform/engine) to a package's files.
 //
 //	recipe, _ := transform.RecipeFor("node")
-//	res := transform.Apply(recipe, transform.Input{
+//	res := engine.Apply(recipe, engine.Input{
 //		Adapter: "node",
 //		Version: "11.1.6",
 //		Files:   files, // "dist/index.js" -> bytes, ...
@@ -12,59 +12,45 @@
 //		fmt.Fprintln(os.Stderr, m) // dist/index.js:9:4: error: node@11.1.6: ...
 //	}
 //	for name, b := range res.Files {
-//		fmt.Print(transform.UnifiedDiff(name, files[name], b))
+//		fmt.Print(engine.UnifiedDiff(name, files[name], b))
 //	}
 //
-// # The engine
-//
-// Files are parsed with tree-sitter's TypeScript grammar, which reads the
-// TypeScript of a git checkout and the compiled JavaScript of an npm tarball
-// alike. For each step whose version range admits the adapter version, the
-// engine picks the step's files, calls its Locate function on each, checks
-// the number of matches against the step's Want, and calls its Edit function
-// on each match. Edits are byte-range splices on the original text, so code
-// a recipe does not touch stays byte-identical.
-//
-// Problems are data: Result.Errors holds one Message per problem, each naming
-// the adapter and version, the file, the step, what was expected and what was
-// found, and a location with the line's text for a caret display. Every step
-// is checked and every problem is reported; when there is any, Result.Files
-// is nil, so nothing half-patched can be written. Problems include: a step
-// finding too few or too many matches (an upstream that changed shape), none
-// of a step's files in the package, a file that does not parse, an invalid
-// version, edits of two steps that overlap, and edits whose result does not
-// parse.
-//
-// Every edit carries a marker comment, /* zastro:<step name> */. Before a step
-// runs, the engine looks for comment nodes holding its marker in the step's
-// files; if there is one the step already ran and is skipped. Running a
-// recipe on its own output therefore changes nothing.
+// How the engine applies a step is described in package engine.
 //
 // # Writing a step
 //
 // A Step is a value, in the spirit of golang.org/x/tools/go/analysis:
 //
-//	transform.Step{
+//	var NodeIdentityServerEntrypoint = engine.Step{
 //		Name:     "node/identity-server-entrypoint",
 //		Doc:      "point serverEntrypoint (in the object getAdapter returns) at the generated package",
 //		Files:    []string{"src/index.ts", "dist/index.js"},
-//		Versions: ">=8.0.0",
-//		Want:     transform.Exactly(1),
-//		Locate: func(t *transform.Tree) []*sitter.Node {
-//			objs := transform.Each(transform.FunctionNamed(t, "getAdapter"), func(fn *sitter.Node) []*sitter.Node {
-//				return transform.ReturnedObjects(t, fn)
-//			})
-//			return transform.Each(objs, func(obj *sitter.Node) []*sitter.Node {
-//				return transform.Each(transform.PropertyNamed(t, obj, "serverEntrypoint"), func(p *sitter.Node) []*sitter.Node {
-//					return transform.StringLiterals(t, transform.PropertyValue(p), nil)
-//				})
-//			})
+//		Want:     engine.Exactly(1),
+//		Locate: func(t *engine.Tree) []engine.Match {
+//			var out []engine.Match
+//			for _, fn := range engine.FunctionNamed(t, "getAdapter") {
+//				for _, obj := range engine.ReturnedObjects(t, fn) {
+//					for _, p := range engine.PropertyNamed(t, obj, "serverEntrypoint") {
+//						for _, s := range engine.StringLiterals(t, engine.PropertyValue(p), nil) {
+//							out = append(out, engine.Match{Node: s, Captures: map[string]*sitter.Node{"adapter": obj}})
+//						}
+//					}
+//				}
+//			}
+//			return out
 //		},
-//		Edit: func(t *transform.Tree, n *sitter.Node) ([]transform.Edit, error) {
-//			e, err := transform.ReplaceStringContent(n, "zastro-websockets-node/server.js")
-//			return []transform.Edit{e}, err
+//		Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+//			e, err := engine.ReplaceStringContent(m.Node, "zastro-websockets-node/server.js")
+//			return []engine.Edit{e}, err
 //		},
 //	}
+//
+// Locate returns matches: the node to change and, in Captures, the nodes it
+// found on the way (the enclosing function, the statement), so that Edit
+// reads them instead of searching again. Nodes wraps a locator that needs
+// no captures. Each step of the shipped recipes is an exported value
+// (NodeLocalsAppHandler, CloudflareUpgradeResponse, ...), listed in order
+// in NodeSteps and CloudflareSteps.
 //
 // Rules for step authors:
 //

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // wantMsg is one expected error: its step, a part of its text, and where it
@@ -18,28 +19,28 @@ type wantMsg struct {
 
 // adapterStrings locates the string values of property key in the objects
 // getAdapter returns: a small locator for the engine's own test recipes.
-func adapterStrings(key string) func(*Tree) []*sitter.Node {
-	return func(t *Tree) []*sitter.Node {
-		return propertyStrings(t, returnedBy(t, "getAdapter"), key, nil)
+func adapterStrings(key string) func(*engine.Tree) []engine.Match {
+	return engine.Nodes(func(t *engine.Tree) []*sitter.Node {
+		return engine.PropertyStrings(t, engine.ReturnedBy(t, "getAdapter"), key, nil)
+	})
+}
+
+func renameTo(v string) func(*engine.Tree, engine.Match) ([]engine.Edit, error) {
+	return func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+		e, err := engine.ReplaceStringContent(m.Node, v)
+		return []engine.Edit{e}, err
 	}
 }
 
-func renameTo(v string) func(*Tree, *sitter.Node) ([]Edit, error) {
-	return func(t *Tree, n *sitter.Node) ([]Edit, error) {
-		e, err := ReplaceStringContent(n, v)
-		return []Edit{e}, err
-	}
-}
-
-func testRecipe(steps ...Step) Recipe {
-	return Recipe{Adapter: "node", Package: "@astrojs/node", NewPackage: "zastro-websockets-node", Steps: steps}
+func testRecipe(steps ...engine.Step) engine.Recipe {
+	return engine.Recipe{Adapter: "node", Package: "@astrojs/node", NewPackage: "zastro-websockets-node", Steps: steps}
 }
 
 // nodeSteps is the node recipe cut down to the steps that keep returns true
 // for: the way to test some steps on a fixture that holds only their files.
-func nodeSteps(keep func(name string) bool) Recipe {
+func nodeSteps(keep func(name string) bool) engine.Recipe {
 	r, _ := RecipeFor("node")
-	var steps []Step
+	var steps []engine.Step
 	for _, s := range r.Steps {
 		if keep(s.Name) {
 			steps = append(steps, s)
@@ -71,7 +72,7 @@ func TestApplyErrors(t *testing.T) {
 		fixture string
 		version string // "" = the fixture's
 		adapter string // "" = "node"
-		recipe  Recipe
+		recipe  engine.Recipe
 		want    []wantMsg
 	}{
 		{
@@ -150,47 +151,51 @@ func TestApplyErrors(t *testing.T) {
 		{
 			name: "overlap", fixture: "errors/overlap",
 			recipe: testRecipe(
-				Step{Name: "test/rename-a", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
-				Step{Name: "test/rename-b", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("b")},
+				engine.Step{Name: "test/rename-a", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
+				engine.Step{Name: "test/rename-b", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("b")},
 			),
 			want: []wantMsg{{"test/rename-b", `dist/index.js: steps "test/rename-a" and "test/rename-b" edit overlapping ranges`, "dist/index.js", 3}},
 		},
 		{
 			name: "overlap-within-step", fixture: "errors/overlap",
-			recipe: testRecipe(Step{
-				Name: "test/twice", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
-					return []Edit{Replace(n, `"a"`), {Start: n.StartByte() + 1, End: n.EndByte(), Text: "b"}}, nil
+			recipe: testRecipe(engine.Step{
+				Name: "test/twice", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"),
+				Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+					n := m.Node
+					return []engine.Edit{engine.Replace(n, `"a"`), {Start: n.StartByte() + 1, End: n.EndByte(), Text: "b"}}, nil
 				},
 			}),
 			want: []wantMsg{{"test/twice", `step "test/twice" makes overlapping edits`, "dist/index.js", 3}},
 		},
 		{
 			name: "marker-in-string", fixture: "errors/marker-in-string",
-			recipe: testRecipe(Step{
-				Name: "test/inside", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
-					return []Edit{{Start: n.StartByte() + 1, End: n.StartByte() + 1, Text: "x"}}, nil
+			recipe: testRecipe(engine.Step{
+				Name: "test/inside", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"),
+				Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+					n := m.Node
+					return []engine.Edit{{Start: n.StartByte() + 1, End: n.StartByte() + 1, Text: "x"}}, nil
 				},
 			}),
 			want: []wantMsg{{"test/inside", "1 of its 1 marker comments are not comments after editing", "dist/index.js", 3}},
 		},
 		{
 			name: "edit-breaks-syntax", fixture: "errors/marker-in-string",
-			recipe: testRecipe(Step{
-				Name: "test/break", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) { return []Edit{Replace(n, "(")}, nil },
+			recipe: testRecipe(engine.Step{
+				Name: "test/break", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"),
+				Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+					return []engine.Edit{engine.Replace(m.Node, "(")}, nil
+				},
 			}),
 			want: []wantMsg{{"test/break", `dist/index.js: the edits of step "test/break" leave a syntax error`, "dist/index.js", 0}},
 		},
 		{
 			name: "bad-recipe", fixture: "errors/overlap",
 			recipe: testRecipe(
-				Step{Name: "test/range", Files: []string{"dist/index.js"}, Versions: ">>1", Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
-				Step{Name: "test/no-edit", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name")},
-				Step{Name: "test/count", Files: []string{"dist/*.{js"}, Want: Count{Min: 2, Max: 1}, Locate: adapterStrings("name"), Edit: renameTo("a")},
-				Step{Name: "test/count", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
-				Step{Name: "test/*/", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
+				engine.Step{Name: "test/range", Files: []string{"dist/index.js"}, Versions: ">>1", Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
+				engine.Step{Name: "test/no-edit", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name")},
+				engine.Step{Name: "test/count", Files: []string{"dist/*.{js"}, Want: engine.Count{Min: 2, Max: 1}, Locate: adapterStrings("name"), Edit: renameTo("a")},
+				engine.Step{Name: "test/count", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
+				engine.Step{Name: "test/*/", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("a")},
 			),
 			want: []wantMsg{
 				{"test/range", `step "test/range": invalid version range ">>1"`, "", 0},
@@ -203,19 +208,20 @@ func TestApplyErrors(t *testing.T) {
 		},
 		{
 			name: "locator-panics", fixture: "errors/overlap",
-			recipe: testRecipe(Step{
-				Name: "test/panic", Files: []string{"dist/index.js"}, Want: Exactly(1),
-				Locate: func(t *Tree) []*sitter.Node { var m map[string]int; m["x"]++; return nil },
+			recipe: testRecipe(engine.Step{
+				Name: "test/panic", Files: []string{"dist/index.js"}, Want: engine.Exactly(1),
+				Locate: func(t *engine.Tree) []engine.Match { var m map[string]int; m["x"]++; return nil },
 				Edit:   renameTo("a"),
 			}),
 			want: []wantMsg{{"test/panic", `step "test/panic": locator panicked`, "dist/index.js", 1}},
 		},
 		{
 			name: "edit-fails", fixture: "errors/overlap",
-			recipe: testRecipe(Step{
-				Name: "test/fails", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("serverEntrypoint"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) {
-					_, err := ReplaceStringContent(n.Parent(), "x")
+			recipe: testRecipe(engine.Step{
+				Name: "test/fails", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("serverEntrypoint"),
+				Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+					n := m.Node
+					_, err := engine.ReplaceStringContent(n.Parent(), "x")
 					return nil, err
 				},
 			}),
@@ -223,9 +229,11 @@ func TestApplyErrors(t *testing.T) {
 		},
 		{
 			name: "edit-out-of-range", fixture: "errors/overlap",
-			recipe: testRecipe(Step{
-				Name: "test/range", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"),
-				Edit: func(t *Tree, n *sitter.Node) ([]Edit, error) { return []Edit{{Start: 5, End: 1 << 20}}, nil },
+			recipe: testRecipe(engine.Step{
+				Name: "test/range", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"),
+				Edit: func(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+					return []engine.Edit{{Start: 5, End: 1 << 20}}, nil
+				},
 			}),
 			want: []wantMsg{{"test/range", "is outside the file", "dist/index.js", 3}},
 		},
@@ -239,7 +247,7 @@ func TestApplyErrors(t *testing.T) {
 			if tc.adapter != "" {
 				in.Adapter = tc.adapter
 			}
-			res := Apply(tc.recipe, in)
+			res := engine.Apply(tc.recipe, in)
 			if res.Files != nil || res.Changes != nil {
 				t.Errorf("on error, Files and Changes must be nil: got %d files, %v", len(res.Files), res.Changes)
 			}
@@ -271,7 +279,7 @@ func TestErrorsAreAllReported(t *testing.T) {
 	files := map[string][]byte{
 		"dist/index.js": []byte("function getAdapter() { return { name: '@astrojs/node' }; }\nfunction createIntegration() { return {}; }\n"),
 	}
-	res := Apply(nodeSteps(isIdentity), Input{Adapter: "node", Version: "10.0.0", Files: files})
+	res := engine.Apply(nodeSteps(isIdentity), engine.Input{Adapter: "node", Version: "10.0.0", Files: files})
 	var steps []string
 	for _, m := range res.Errors {
 		steps = append(steps, m.Step)
@@ -293,10 +301,10 @@ func TestErrorsAreAllReported(t *testing.T) {
 func TestVersionsSelectSteps(t *testing.T) {
 	fx := loadFixture(t, "errors/overlap")
 	recipe := testRecipe(
-		Step{Name: "test/old", Files: []string{"dist/index.js"}, Versions: "<10.0.0-0", Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("old")},
-		Step{Name: "test/new", Files: []string{"dist/index.js"}, Versions: ">=10.0.0-0", Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("new")},
-		Step{Name: "test/final", Files: []string{"dist/index.js"}, Versions: ">=10.0.0", Want: Exactly(1), Locate: adapterStrings("serverEntrypoint"), Edit: renameTo("final")},
-		Step{Name: "test/missing-but-old", Files: []string{"dist/nope.js"}, Versions: "^8", Want: Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("x")},
+		engine.Step{Name: "test/old", Files: []string{"dist/index.js"}, Versions: "<10.0.0-0", Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("old")},
+		engine.Step{Name: "test/new", Files: []string{"dist/index.js"}, Versions: ">=10.0.0-0", Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("new")},
+		engine.Step{Name: "test/final", Files: []string{"dist/index.js"}, Versions: ">=10.0.0", Want: engine.Exactly(1), Locate: adapterStrings("serverEntrypoint"), Edit: renameTo("final")},
+		engine.Step{Name: "test/missing-but-old", Files: []string{"dist/nope.js"}, Versions: "^8", Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: renameTo("x")},
 	)
 	for _, tc := range []struct {
 		version string
@@ -307,7 +315,7 @@ func TestVersionsSelectSteps(t *testing.T) {
 		{"10.0.0", []string{"test/new", "test/final"}},
 		{"11.1.6", []string{"test/new", "test/final"}},
 	} {
-		res := Apply(recipe, Input{Adapter: "node", Version: tc.version, Files: fx.files})
+		res := engine.Apply(recipe, engine.Input{Adapter: "node", Version: tc.version, Files: fx.files})
 		if len(res.Errors) > 0 {
 			t.Errorf("%s: %s", tc.version, render(res.Errors))
 			continue
@@ -321,7 +329,7 @@ func TestVersionsSelectSteps(t *testing.T) {
 		}
 	}
 	// A step outside the version range may name a file that does not exist.
-	res := Apply(recipe, Input{Version: "8.1.0", Files: fx.files})
+	res := engine.Apply(recipe, engine.Input{Version: "8.1.0", Files: fx.files})
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Text, `step "test/missing-but-old": none of its files`) {
 		t.Errorf("8.1.0: want the missing file of test/missing-but-old, got:\n%s", render(res.Errors))
 	}
@@ -331,21 +339,21 @@ func TestRemainderSkipsEditedNodes(t *testing.T) {
 	fx := loadFixture(t, "errors/overlap")
 	id := identity{pkg: "@astrojs/node", newPkg: "x"}
 	recipe := testRecipe(
-		Step{Name: "test/name", Files: []string{"dist/index.js"}, Want: Exactly(1), Locate: adapterStrings("name"), Edit: id.rename},
+		engine.Step{Name: "test/name", Files: []string{"dist/index.js"}, Want: engine.Exactly(1), Locate: adapterStrings("name"), Edit: id.rename},
 		id.specifierStep("test"),
 	)
-	res := Apply(recipe, fx.input("node"))
+	res := engine.Apply(recipe, fx.input("node"))
 	if len(res.Errors) > 0 {
 		t.Fatal(render(res.Errors))
 	}
-	want := []Change{{"dist/index.js", "test/name", 1}, {"dist/index.js", "test/identity-specifiers", 1}}
+	want := []engine.Change{{File: "dist/index.js", Step: "test/name", Edits: 1}, {File: "dist/index.js", Step: "test/identity-specifiers", Edits: 1}}
 	if len(res.Changes) != 2 || res.Changes[0] != want[0] || res.Changes[1] != want[1] {
 		t.Errorf("changes %v, want %v", res.Changes, want)
 	}
 	// Without Remainder the catch-all would claim the name too and collide.
 	catchAll := id.specifierStep("test")
 	catchAll.Remainder = false
-	res = Apply(testRecipe(recipe.Steps[0], catchAll), fx.input("node"))
+	res = engine.Apply(testRecipe(recipe.Steps[0], catchAll), fx.input("node"))
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Text, "overlapping") {
 		t.Errorf("want one overlap error, got:\n%s", render(res.Errors))
 	}
@@ -363,7 +371,7 @@ func TestMayMatchSparesOnlyFilesWithoutMatches(t *testing.T) {
 		"dist/plain.js":     []byte(`export const p = "@astrojs/node";` + "\n"),
 		"dist/unrelated.js": []byte("export const u = (;\n"),
 	}
-	res := Apply(recipe, Input{Adapter: "node", Version: "11.1.6", Files: files})
+	res := engine.Apply(recipe, engine.Input{Adapter: "node", Version: "11.1.6", Files: files})
 	if len(res.Errors) > 0 {
 		t.Fatal(render(res.Errors))
 	}
@@ -375,7 +383,7 @@ func TestMayMatchSparesOnlyFilesWithoutMatches(t *testing.T) {
 	}
 	// A marker in a file MayMatch would spare: the step already ran.
 	files["dist/unrelated.js"] = []byte("export const u = 1; /* zastro:test/identity-specifiers */\n")
-	res = Apply(recipe, Input{Adapter: "node", Version: "11.1.6", Files: files})
+	res = engine.Apply(recipe, engine.Input{Adapter: "node", Version: "11.1.6", Files: files})
 	if len(res.Errors) > 0 || len(res.Changes) != 0 {
 		t.Errorf("a package with the step's marker was changed again: %v %s", res.Changes, render(res.Errors))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 func Example() {
@@ -54,12 +55,12 @@ export { handler, options };
 `),
 	}
 	recipe, _ := transform.RecipeFor("node")
-	res := transform.Apply(recipe, transform.Input{Adapter: "node", Version: "11.1.6", Files: files})
+	res := engine.Apply(recipe, engine.Input{Adapter: "node", Version: "11.1.6", Files: files})
 	for _, m := range res.Errors {
 		fmt.Println(m)
 	}
 	for _, name := range []string{"dist/index.js", "dist/serve-app.js", "dist/server.js"} {
-		fmt.Print(transform.UnifiedDiff(name, files[name], res.Files[name]))
+		fmt.Print(engine.UnifiedDiff(name, files[name], res.Files[name]))
 	}
 	// Output:
 	// --- a/dist/index.js
@@ -111,7 +112,7 @@ func ExampleMessage_String() {
 		"dist/index.js": []byte("function getAdapter() {\n  return { name: \"@astrojs/node\" };\n}\n"),
 	}
 	recipe, _ := transform.RecipeFor("node")
-	res := transform.Apply(recipe, transform.Input{Adapter: "node", Version: "11.1.6", Files: files})
+	res := engine.Apply(recipe, engine.Input{Adapter: "node", Version: "11.1.6", Files: files})
 	fmt.Println(res.Errors[1])
 	// Output:
 	// dist/index.js:2:9: error: node@11.1.6: dist/index.js: step "node/identity-server-entrypoint": expected 1, found 0

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -47,8 +49,8 @@ func loadFixture(tb testing.TB, dir string) fixture {
 	return fx
 }
 
-func (fx fixture) input(adapter string) Input {
-	return Input{Adapter: adapter, Version: fx.version, Files: fx.files}
+func (fx fixture) input(adapter string) engine.Input {
+	return engine.Input{Adapter: adapter, Version: fx.version, Files: fx.files}
 }
 
 // golden compares got with testdata/<name>, or rewrites it under -update.
@@ -66,6 +68,6 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test ./transform -update to create it)", err)
 	}
 	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\n%s", p, UnifiedDiff(name, want, got))
+		t.Errorf("%s differs from the golden file:\n%s", p, engine.UnifiedDiff(name, want, got))
 	}
 }

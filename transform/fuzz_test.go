@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // FuzzApply: Parse and Apply never panic, and whenever the node recipe
@@ -19,7 +21,7 @@ func FuzzApply(f *testing.F) {
 	names := make([][]string, len(bases)) // parsable files of each base, sorted
 	for i, b := range bases {
 		for name := range b.files {
-			if Parsable(name) && !strings.Contains(name, ".d.") {
+			if engine.Parsable(name) && !strings.Contains(name, ".d.") {
 				names[i] = append(names[i], name)
 			}
 		}
@@ -44,7 +46,7 @@ func FuzzApply(f *testing.F) {
 	for _, g := range generations {
 		fx := loadFixture(f, g.dir)
 		for name, b := range fx.files {
-			if Parsable(name) {
+			if engine.Parsable(name) {
 				for i := range bases {
 					f.Add(slotOf(i, name), b)
 				}
@@ -61,13 +63,13 @@ func FuzzApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, slot uint8, src []byte) {
 		base := bases[int(slot)%2]
 		name := names[int(slot)%2][int(slot/2)%len(names[int(slot)%2])]
-		if tr, err := Parse(name, src); err == nil {
-			StringLiterals(tr, nil, nil)
-			FunctionNamed(tr, "getAdapter")
+		if tr, err := engine.Parse(name, src); err == nil {
+			engine.StringLiterals(tr, nil, nil)
+			engine.FunctionNamed(tr, "getAdapter")
 		}
 		files := maps.Clone(base.files)
 		files[name] = src
-		res := Apply(node, Input{Adapter: "node", Version: base.version, Files: files})
+		res := engine.Apply(node, engine.Input{Adapter: "node", Version: base.version, Files: files})
 		if len(res.Errors) > 0 {
 			if res.Files != nil {
 				t.Fatal("Files must be nil on error")
@@ -78,29 +80,29 @@ func FuzzApply(f *testing.F) {
 			return
 		}
 		for n, out := range res.Files {
-			if !Parsable(n) || strings.Contains(n, ".d.") {
+			if !engine.Parsable(n) || strings.Contains(n, ".d.") {
 				continue
 			}
-			if _, err := Parse(n, out); err != nil {
+			if _, err := engine.Parse(n, out); err != nil {
 				t.Fatalf("output does not parse: %v\n%s", err, out)
 			}
 		}
-		again := Apply(node, Input{Adapter: "node", Version: base.version, Files: res.Files})
+		again := engine.Apply(node, engine.Input{Adapter: "node", Version: base.version, Files: res.Files})
 		if len(again.Errors) > 0 || len(again.Changes) > 0 {
 			t.Fatalf("second run: %v %v", again.Changes, render(again.Errors))
 		}
 		for n, out := range res.Files {
 			if !bytes.Equal(again.Files[n], out) {
-				t.Fatalf("second run changed %s:\n%s", n, UnifiedDiff(n, out, again.Files[n]))
+				t.Fatalf("second run changed %s:\n%s", n, engine.UnifiedDiff(n, out, again.Files[n]))
 			}
 		}
-		_ = UnifiedDiff(name, src, res.Files[name])
+		_ = engine.UnifiedDiff(name, src, res.Files[name])
 	})
 }
 
 func BenchmarkApplyNode(b *testing.B) {
 	node, _ := RecipeFor("node")
-	var inputs []Input
+	var inputs []engine.Input
 	for _, g := range generations {
 		if g.adapter == "node" {
 			inputs = append(inputs, loadFixture(b, g.dir).input("node"))
@@ -109,7 +111,7 @@ func BenchmarkApplyNode(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, in := range inputs {
-			if res := Apply(node, in); len(res.Errors) > 0 {
+			if res := engine.Apply(node, in); len(res.Errors) > 0 {
 				b.Fatal(render(res.Errors))
 			}
 		}

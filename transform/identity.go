@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // identity is how an adapter names itself: the package name and the
@@ -26,34 +27,17 @@ func (id identity) isSubpath(v string) bool { return strings.HasPrefix(v, id.pkg
 func (id identity) refers(v string) bool { return id.isName(v) || id.isSubpath(v) }
 
 // rename rewrites one string literal that refers to the package.
-func (id identity) rename(t *Tree, n *sitter.Node) ([]Edit, error) {
-	v, ok := StringValue(t, n)
+func (id identity) rename(t *engine.Tree, m engine.Match) ([]engine.Edit, error) {
+	n := m.Node
+	v, ok := engine.StringValue(t, n)
 	if !ok || !id.refers(v) {
 		return nil, fmt.Errorf("%s is not a specifier of %s", t.Text(n), id.pkg)
 	}
-	e, err := ReplaceStringContent(n, id.newPkg+strings.TrimPrefix(v, id.pkg))
+	e, err := engine.ReplaceStringContent(n, id.newPkg+strings.TrimPrefix(v, id.pkg))
 	if err != nil {
 		return nil, err
 	}
-	return []Edit{e}, nil
-}
-
-// propertyStrings returns the string literals satisfying pred in the value of
-// property key of each object: `key: "@astrojs/node"` as well as
-// `key: custom ?? "@astrojs/node/server.js"`.
-func propertyStrings(t *Tree, objs []*sitter.Node, key string, pred func(string) bool) []*sitter.Node {
-	return Each(objs, func(obj *sitter.Node) []*sitter.Node {
-		return Each(PropertyNamed(t, obj, key), func(p *sitter.Node) []*sitter.Node {
-			return StringLiterals(t, PropertyValue(p), pred)
-		})
-	})
-}
-
-// returnedBy returns the objects that the functions called name return.
-func returnedBy(t *Tree, name string) []*sitter.Node {
-	return Each(FunctionNamed(t, name), func(fn *sitter.Node) []*sitter.Node {
-		return ReturnedObjects(t, fn)
-	})
+	return []engine.Edit{e}, nil
 }
 
 // sourceFiles are the files a catch-all identity step reads: the TypeScript
@@ -64,18 +48,18 @@ var sourceFiles = []string{
 }
 
 // declarationFiles are left out: tsc writes constructs the grammar cannot
-// read (`import("http").Server<...>`), and the build stage regenerates them.
+// read (`import("http").Server<...>`), and the declaration steps (declarations.go) edit them as whole files.
 var declarationFiles = []string{"**/*.d.{ts,mts,cts}"}
 
 // specifierStep renames every string literal equal to the package name or
 // starting with "<package>/" that the recipe's earlier steps leave.
-func (id identity) specifierStep(adapter string) Step {
-	return Step{
+func (id identity) specifierStep(adapter string) engine.Step {
+	return engine.Step{
 		Name:      adapter + "/identity-specifiers",
 		Doc:       "rename every other string literal that is " + id.pkg + " or a specifier under it (log texts stay)",
 		Files:     sourceFiles,
 		Except:    declarationFiles,
-		Want:      AtLeast(0),
+		Want:      engine.AtLeast(0),
 		Remainder: true,
 		// A string literal's value is its text with escapes decoded: in a
 		// file without a backslash, a value that names the package is in
@@ -83,9 +67,9 @@ func (id identity) specifierStep(adapter string) Step {
 		MayMatch: func(src []byte) bool {
 			return bytes.Contains(src, []byte(id.pkg)) || bytes.IndexByte(src, '\\') >= 0
 		},
-		Locate: func(t *Tree) []*sitter.Node {
-			return StringLiterals(t, nil, id.refers)
-		},
+		Locate: engine.Nodes(func(t *engine.Tree) []*sitter.Node {
+			return engine.StringLiterals(t, nil, id.refers)
+		}),
 		Edit: id.rename,
 	}
 }

@@ -2,127 +2,38 @@ package transform
 
 import (
 	"fmt"
+	"strings"
 
-	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/zastro-dev/zastro/adapters"
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
-// Count is how many matches a step must find: at least Min, at most Max
-// (Max -1: no upper bound).
-type Count struct{ Min, Max int }
-
-// Exactly wants n matches.
-func Exactly(n int) Count { return Count{Min: n, Max: n} }
-
-// AtLeast wants n matches or more.
-func AtLeast(n int) Count { return Count{Min: n, Max: -1} }
-
-// Between wants from min to max matches.
-func Between(min, max int) Count { return Count{Min: min, Max: max} }
-
-// Contains reports whether n matches satisfy c.
-func (c Count) Contains(n int) bool { return n >= c.Min && (c.Max < 0 || n <= c.Max) }
-
-// String says what c wants: "1", "at least 1", "1 to 3".
-func (c Count) String() string {
-	switch {
-	case c.Max < 0:
-		return fmt.Sprintf("at least %d", c.Min)
-	case c.Min == c.Max:
-		return fmt.Sprintf("%d", c.Min)
-	default:
-		return fmt.Sprintf("%d to %d", c.Min, c.Max)
-	}
-}
-
-func (c Count) valid() bool { return c.Min >= 0 && (c.Max == -1 || c.Max >= c.Min) }
-
-// Step is one named change to an adapter: data plus a locator and an edit.
-// The engine (Apply) parses the step's file, calls Locate once per file,
-// checks the number of matches against Want, then calls Edit once per match.
-type Step struct {
-	// Name identifies the step in errors, diffs and marker comments:
-	// "<adapter>/<what>", e.g. "node/identity-adapter-name".
-	Name string
-	// Doc says in one line what the step changes and why.
-	Doc string
-	// Files are candidate paths in the package; the first candidate that
-	// exists is used. A candidate with glob characters (* ? [ ] {a,b}, and **
-	// for any number of folders) selects every file it matches, when it
-	// matches any. Git sources carry TypeScript in src/, npm tarballs
-	// compiled JavaScript in dist/: list both, e.g. {"src/index.ts", "dist/index.js"}.
-	Files []string
-	// Except leaves files out of what Files selects: patterns like
-	// "**/*.d.ts" (declaration files, which the grammar does not always read
-	// and which the build stage regenerates).
-	Except []string
-	// Versions is a Masterminds/semver constraint on the adapter version;
-	// "" applies to every version. Pre-releases are compared in semver
-	// order (13.0.0-beta.1 is below 13.0.0: use ">=13.0.0-0" to include it).
-	Versions string
-	// Want is how many matches the step must find, over all its files.
-	Want Count
-	// Remainder drops the matches that an earlier step of the recipe already
-	// edits, before counting: for catch-all steps ("every other reference").
-	Remainder bool
-	// MayMatch, when set, is a cheap necessary condition on a file's bytes
-	// for Locate to find anything in it: a file for which it returns false
-	// (and that holds no marker of the step) is not parsed for this step.
-	// It never locates code, Locate does; it only spares the parse of files
-	// that cannot hold a match, for catch-all steps over every file.
-	MayMatch func(src []byte) bool
-	// Locate returns the nodes to change. Build it from the locator helpers
-	// (FunctionNamed, ReturnedObjects, PropertyNamed, CallsTo, StringLiterals,
-	// ...), never from searches over the source text.
-	Locate func(t *Tree) []*sitter.Node
-	// Edit returns the splices for one located node. Offsets refer to the
-	// original file; the engine adds the step's marker comment to each.
-	Edit func(t *Tree, n *sitter.Node) ([]Edit, error)
-}
-
-// Recipe is the list of steps that turns one upstream adapter package into
-// its zastro fork.
-type Recipe struct {
-	Adapter    string // "node"
-	Package    string // upstream package: "@astrojs/node"
-	NewPackage string // generated package: "zastro-websockets-node"
-	// Supported is the range of adapter versions the recipe is declared to
-	// support (Masterminds/semver): the measured one, which the last sweep
-	// (sweep/results/<adapter>.json) saw build and verify. "" declares none.
-	Supported string
-	Steps     []Step
-}
-
-// Input is one upstream adapter package: its files by slash-separated path
-// relative to the package root ("dist/index.js", "src/index.ts").
-type Input struct {
-	Adapter string // "node"; "" takes the recipe's
-	Version string // the adapter's exact version, "11.1.6"
-	Files   map[string][]byte
-}
-
-// Change records that a step edited a file, and how many edits it made.
-type Change struct {
-	File  string
-	Step  string
-	Edits int
-}
-
-// Result is what Apply returns. Files is the full new file set, unchanged
-// files included (sharing the input's byte slices); it is nil when Errors is
-// not empty, so that nothing half-patched can be written.
-type Result struct {
-	Files   map[string][]byte
-	Changes []Change
-	Errors  []Message
+// recipes are the recipes by adapter name (the descriptor's, package
+// adapters): adding an adapter means adding its descriptor and its recipe.
+var recipes = map[string]func() engine.Recipe{
+	adapters.Node.Name:       nodeRecipe,
+	adapters.Cloudflare.Name: cloudflareRecipe,
 }
 
 // RecipeFor returns the recipe of an adapter: "node" or "cloudflare".
-func RecipeFor(adapter string) (Recipe, error) {
-	switch adapter {
-	case "node":
-		return nodeRecipe(), nil
-	case "cloudflare":
-		return cloudflareRecipe(), nil
+func RecipeFor(adapter string) (engine.Recipe, error) {
+	if r, ok := recipes[adapter]; ok {
+		return r(), nil
 	}
-	return Recipe{}, fmt.Errorf("no recipe for adapter %q (known: node, cloudflare)", adapter)
+	var known []string
+	for _, d := range adapters.All() {
+		if _, ok := recipes[d.Name]; ok {
+			known = append(known, d.Name)
+		}
+	}
+	return engine.Recipe{}, fmt.Errorf("no recipe for adapter %q (known: %s)", adapter, strings.Join(known, ", "))
+}
+
+// newRecipe makes the recipe of an adapter from its descriptor and steps.
+func newRecipe(d adapters.Adapter, steps, declarations []engine.Step) engine.Recipe {
+	return engine.Recipe{
+		Adapter: d.Name, Package: d.Package, NewPackage: d.Generated, Supported: d.Supported,
+		Steps:        append([]engine.Step(nil), steps...),
+		Declarations: append([]engine.Step(nil), declarations...),
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/zastro-dev/zastro/transform/engine"
 )
 
 // The fixture generations: hand-written packages shaped like each upstream
@@ -14,87 +16,87 @@ import (
 var generations = []struct {
 	dir     string
 	adapter string
-	changes []Change
+	changes []engine.Change
 }{
-	{"node-8", "node", []Change{
-		{"dist/index.js", "node/identity-integration-name", 1},
-		{"dist/index.js", "node/identity-adapter-name", 1},
-		{"dist/index.js", "node/identity-server-entrypoint", 1},
-		{"dist/index.js", "node/identity-preview-entrypoint", 1},
-		{"dist/index.js", "node/identity-specifiers", 2},             // noExternal and the nested hook's name
-		{"dist/serve-app.js", "node/locals-app-handler", 2},          // import, locals line
-		{"dist/standalone.js", "node/standalone-upgrade", 2},         // import, attachUpgrade
-		{"dist/preview.js", "node/preview-upgrade", 2},               // import, attachUpgrade
-		{"dist/server.js", "node/server-upgrade-handler-exports", 3}, // import, wrapper open and close
-		{"dist/index.js", "node/adapter-exports-upgrade-handler", 1}, // the exports array
-		{"dist/index.js", "node/dev-server-hook", 2},                 // import, hook
+	{"node-8", "node", []engine.Change{
+		{File: "dist/index.js", Step: "node/identity-integration-name", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-adapter-name", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-server-entrypoint", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-preview-entrypoint", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-specifiers", Edits: 2},             // noExternal and the nested hook's name
+		{File: "dist/serve-app.js", Step: "node/locals-app-handler", Edits: 2},          // import, locals line
+		{File: "dist/standalone.js", Step: "node/standalone-upgrade", Edits: 2},         // import, attachUpgrade
+		{File: "dist/preview.js", Step: "node/preview-upgrade", Edits: 2},               // import, attachUpgrade
+		{File: "dist/server.js", Step: "node/server-upgrade-handler-exports", Edits: 3}, // import, wrapper open and close
+		{File: "dist/index.js", Step: "node/adapter-exports-upgrade-handler", Edits: 1}, // the exports array
+		{File: "dist/index.js", Step: "node/dev-server-hook", Edits: 2},                 // import, hook
 	}},
-	{"node-9", "node", []Change{
-		{"src/index.ts", "node/identity-integration-name", 1},
-		{"src/index.ts", "node/identity-adapter-name", 1},
-		{"src/index.ts", "node/identity-server-entrypoint", 1},
-		{"src/index.ts", "node/identity-preview-entrypoint", 1},
-		{"src/index.ts", "node/identity-specifiers", 1},
-		{"src/serve-app.ts", "node/locals-app-handler", 2},
-		{"src/standalone.ts", "node/standalone-upgrade", 2},
-		{"src/preview.ts", "node/preview-upgrade", 2},
-		{"src/server.ts", "node/server-upgrade-handler-exports", 3},
-		{"src/index.ts", "node/adapter-exports-upgrade-handler", 1}, // a trailing comma in the array
-		{"src/index.ts", "node/dev-server-hook", 2},
+	{"node-9", "node", []engine.Change{
+		{File: "src/index.ts", Step: "node/identity-integration-name", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-adapter-name", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-server-entrypoint", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-preview-entrypoint", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-specifiers", Edits: 1},
+		{File: "src/serve-app.ts", Step: "node/locals-app-handler", Edits: 2},
+		{File: "src/standalone.ts", Step: "node/standalone-upgrade", Edits: 2},
+		{File: "src/preview.ts", Step: "node/preview-upgrade", Edits: 2},
+		{File: "src/server.ts", Step: "node/server-upgrade-handler-exports", Edits: 3},
+		{File: "src/index.ts", Step: "node/adapter-exports-upgrade-handler", Edits: 1}, // a trailing comma in the array
+		{File: "src/index.ts", Step: "node/dev-server-hook", Edits: 2},
 	}},
-	{"node-10", "node", []Change{
-		{"dist/index.js", "node/identity-integration-name", 1},
-		{"dist/index.js", "node/identity-adapter-name", 1},
-		{"dist/index.js", "node/identity-server-entrypoint", 1},
-		{"dist/index.js", "node/identity-preview-entrypoint", 1},
-		{"dist/vite-plugin-config.js", "node/identity-specifiers", 1},
-		{"dist/serve-app.js", "node/locals-app-handler", 2},
-		{"dist/standalone.js", "node/standalone-upgrade", 2}, // not the second server in the file
-		{"dist/preview.js", "node/preview-upgrade", 2},
-		{"dist/server.js", "node/server-upgrade-handler", 3}, // import, declaration, export clause
-		{"dist/index.js", "node/dev-server-hook", 2},
+	{"node-10", "node", []engine.Change{
+		{File: "dist/index.js", Step: "node/identity-integration-name", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-adapter-name", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-server-entrypoint", Edits: 1},
+		{File: "dist/index.js", Step: "node/identity-preview-entrypoint", Edits: 1},
+		{File: "dist/vite-plugin-config.js", Step: "node/identity-specifiers", Edits: 1},
+		{File: "dist/serve-app.js", Step: "node/locals-app-handler", Edits: 2},
+		{File: "dist/standalone.js", Step: "node/standalone-upgrade", Edits: 2}, // not the second server in the file
+		{File: "dist/preview.js", Step: "node/preview-upgrade", Edits: 2},
+		{File: "dist/server.js", Step: "node/server-upgrade-handler", Edits: 3}, // import, declaration, export clause
+		{File: "dist/index.js", Step: "node/dev-server-hook", Edits: 2},
 	}},
-	{"node-11", "node", []Change{
-		{"src/index.ts", "node/identity-integration-name", 1},
-		{"src/index.ts", "node/identity-adapter-name", 1},
-		{"src/index.ts", "node/identity-server-entrypoint", 1},
-		{"src/index.ts", "node/identity-preview-entrypoint", 1},
-		{"src/shared.ts", "node/identity-specifiers", 1},
-		{"src/vite-plugin-config.ts", "node/identity-specifiers", 1},
-		{"src/serve-app.ts", "node/locals-app-handler", 2},
-		{"src/standalone.ts", "node/standalone-upgrade", 2},
-		{"src/preview.ts", "node/preview-upgrade", 2},
-		{"src/server.ts", "node/server-upgrade-handler", 2}, // import, `export const upgradeHandler`
-		{"src/index.ts", "node/dev-server-hook", 2},
+	{"node-11", "node", []engine.Change{
+		{File: "src/index.ts", Step: "node/identity-integration-name", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-adapter-name", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-server-entrypoint", Edits: 1},
+		{File: "src/index.ts", Step: "node/identity-preview-entrypoint", Edits: 1},
+		{File: "src/shared.ts", Step: "node/identity-specifiers", Edits: 1},
+		{File: "src/vite-plugin-config.ts", Step: "node/identity-specifiers", Edits: 1},
+		{File: "src/serve-app.ts", Step: "node/locals-app-handler", Edits: 2},
+		{File: "src/standalone.ts", Step: "node/standalone-upgrade", Edits: 2},
+		{File: "src/preview.ts", Step: "node/preview-upgrade", Edits: 2},
+		{File: "src/server.ts", Step: "node/server-upgrade-handler", Edits: 2}, // import, `export const upgradeHandler`
+		{File: "src/index.ts", Step: "node/dev-server-hook", Edits: 2},
 	}},
-	{"cloudflare-11", "cloudflare", []Change{ // 10.x and 11.x: the handler is fetch inside createExports
-		{"dist/index.js", "cloudflare/identity-integration-name", 1},
-		{"dist/index.js", "cloudflare/identity-adapter-name", 1},
-		{"dist/index.js", "cloudflare/identity-server-entrypoint", 1},
-		{"dist/index.js", "cloudflare/identity-specifiers", 1},           // addMiddleware's entrypoint
-		{"dist/entrypoints/server.js", "cloudflare/locals-render", 2},    // import, prepareLocals
-		{"dist/entrypoints/server.js", "cloudflare/upgrade-response", 2}, // finishResponse( and )
-		{"dist/index.js", "cloudflare/dev-server-hook", 3},               // import, wrapper open and close
+	{"cloudflare-11", "cloudflare", []engine.Change{ // 10.x and 11.x: the handler is fetch inside createExports
+		{File: "dist/index.js", Step: "cloudflare/identity-integration-name", Edits: 1},
+		{File: "dist/index.js", Step: "cloudflare/identity-adapter-name", Edits: 1},
+		{File: "dist/index.js", Step: "cloudflare/identity-server-entrypoint", Edits: 1},
+		{File: "dist/index.js", Step: "cloudflare/identity-specifiers", Edits: 1},           // addMiddleware's entrypoint
+		{File: "dist/entrypoints/server.js", Step: "cloudflare/locals-render", Edits: 2},    // import, prepareLocals
+		{File: "dist/entrypoints/server.js", Step: "cloudflare/upgrade-response", Edits: 2}, // finishResponse( and )
+		{File: "dist/index.js", Step: "cloudflare/dev-server-hook", Edits: 3},               // import, wrapper open and close
 	}},
-	{"cloudflare-12", "cloudflare", []Change{
-		{"dist/index.js", "cloudflare/identity-integration-name", 1},
-		{"dist/index.js", "cloudflare/identity-adapter-name", 1},
-		{"dist/index.js", "cloudflare/identity-server-entrypoint", 1},
-		{"dist/utils/image-config.js", "cloudflare/identity-specifiers", 2},
-		{"dist/utils/handler.js", "cloudflare/locals-render", 2},    // not the nested prerenderedErrorPageFetch
-		{"dist/utils/handler.js", "cloudflare/upgrade-response", 2}, // only the return after app.render
-		{"dist/index.js", "cloudflare/dev-server-hook", 3},
+	{"cloudflare-12", "cloudflare", []engine.Change{
+		{File: "dist/index.js", Step: "cloudflare/identity-integration-name", Edits: 1},
+		{File: "dist/index.js", Step: "cloudflare/identity-adapter-name", Edits: 1},
+		{File: "dist/index.js", Step: "cloudflare/identity-server-entrypoint", Edits: 1},
+		{File: "dist/utils/image-config.js", Step: "cloudflare/identity-specifiers", Edits: 2},
+		{File: "dist/utils/handler.js", Step: "cloudflare/locals-render", Edits: 2},    // not the nested prerenderedErrorPageFetch
+		{File: "dist/utils/handler.js", Step: "cloudflare/upgrade-response", Edits: 2}, // only the return after app.render
+		{File: "dist/index.js", Step: "cloudflare/dev-server-hook", Edits: 3},
 	}},
-	{"cloudflare-13", "cloudflare", []Change{ // 13.0.0-beta.5: the first pre-release without serverEntrypoint
-		{"src/index.ts", "cloudflare/identity-integration-name", 1},
-		{"src/index.ts", "cloudflare/identity-adapter-name", 1},
-		{"src/index.ts", "cloudflare/identity-preview-entrypoint", 1},
-		{"src/index.ts", "cloudflare/identity-types-reference", 1},
-		{"src/index.ts", "cloudflare/identity-specifiers", 1},
-		{"src/utils/image-config.ts", "cloudflare/identity-specifiers", 2},
-		{"src/utils/handler.ts", "cloudflare/locals-render", 2},
-		{"src/utils/handler.ts", "cloudflare/upgrade-response", 2},
-		{"src/index.ts", "cloudflare/workerd-dev-hook", 2}, // import, hook: relays upgrades to the worker in workerd
+	{"cloudflare-13", "cloudflare", []engine.Change{ // 13.0.0-beta.5: the first pre-release without serverEntrypoint
+		{File: "src/index.ts", Step: "cloudflare/identity-integration-name", Edits: 1},
+		{File: "src/index.ts", Step: "cloudflare/identity-adapter-name", Edits: 1},
+		{File: "src/index.ts", Step: "cloudflare/identity-preview-entrypoint", Edits: 1},
+		{File: "src/index.ts", Step: "cloudflare/identity-types-reference", Edits: 1},
+		{File: "src/index.ts", Step: "cloudflare/identity-specifiers", Edits: 1},
+		{File: "src/utils/image-config.ts", Step: "cloudflare/identity-specifiers", Edits: 2},
+		{File: "src/utils/handler.ts", Step: "cloudflare/locals-render", Edits: 2},
+		{File: "src/utils/handler.ts", Step: "cloudflare/upgrade-response", Edits: 2},
+		{File: "src/index.ts", Step: "cloudflare/workerd-dev-hook", Edits: 2}, // import, hook: relays upgrades to the worker in workerd
 	}},
 }
 
@@ -106,7 +108,7 @@ func TestRecipeGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := Apply(r, fx.input(g.adapter))
+			res := engine.Apply(r, fx.input(g.adapter))
 			if len(res.Errors) > 0 {
 				t.Fatalf("unexpected errors:\n%s", render(res.Errors))
 			}
@@ -139,15 +141,15 @@ func TestRecipeGolden(t *testing.T) {
 			}
 			// Every source file still parses, and none refers to the old package.
 			for name, out := range res.Files {
-				if !Parsable(name) || strings.Contains(name, ".d.") {
+				if !engine.Parsable(name) || strings.Contains(name, ".d.") {
 					continue
 				}
-				tr, err := Parse(name, out)
+				tr, err := engine.Parse(name, out)
 				if err != nil {
 					t.Errorf("output does not parse: %v", err)
 					continue
 				}
-				for _, n := range StringLiterals(tr, nil, old.refers) {
+				for _, n := range engine.StringLiterals(tr, nil, old.refers) {
 					l := tr.Location(n)
 					t.Errorf("%s:%d:%d: %s still refers to %s", name, l.Line, l.Column, tr.Text(n), r.Package)
 				}
@@ -161,11 +163,11 @@ func TestApplyIsIdempotent(t *testing.T) {
 		t.Run(g.dir, func(t *testing.T) {
 			fx := loadFixture(t, g.dir)
 			r, _ := RecipeFor(g.adapter)
-			first := Apply(r, fx.input(g.adapter))
+			first := engine.Apply(r, fx.input(g.adapter))
 			if len(first.Errors) > 0 {
 				t.Fatalf("first run:\n%s", render(first.Errors))
 			}
-			second := Apply(r, Input{Adapter: g.adapter, Version: fx.version, Files: first.Files})
+			second := engine.Apply(r, engine.Input{Adapter: g.adapter, Version: fx.version, Files: first.Files})
 			if len(second.Errors) > 0 {
 				t.Fatalf("second run:\n%s", render(second.Errors))
 			}
@@ -174,7 +176,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 			}
 			for name, b := range first.Files {
 				if !bytes.Equal(second.Files[name], b) {
-					t.Errorf("%s changed on the second run:\n%s", name, UnifiedDiff(name, b, second.Files[name]))
+					t.Errorf("%s changed on the second run:\n%s", name, engine.UnifiedDiff(name, b, second.Files[name]))
 				}
 			}
 		})
@@ -189,14 +191,13 @@ func TestUntouchedBytes(t *testing.T) {
 		t.Run(g.dir, func(t *testing.T) {
 			fx := loadFixture(t, g.dir)
 			r, _ := RecipeFor(g.adapter)
-			a := &applier{r: r, in: fx.input(g.adapter), trees: map[string]*Tree{}, broken: map[string]bool{}, edits: map[string][]plannedEdit{}}
-			res := a.run()
+			res := engine.Apply(r, fx.input(g.adapter))
 			if len(res.Errors) > 0 {
 				t.Fatal(render(res.Errors))
 			}
 			for name, src := range fx.files {
 				out := res.Files[name]
-				es := a.sortedEdits(name)
+				es := res.Edits[name]
 				if len(es) == 0 {
 					if !bytes.Equal(out, src) {
 						t.Errorf("%s: changed without edits", name)
@@ -215,11 +216,11 @@ func TestUntouchedBytes(t *testing.T) {
 					}
 					j += len(e.Text)
 					i = int(e.End)
-					step := r.Steps[e.step].Name
+					step := e.Step
 					if e.Start == e.End {
 						// Insertions (the WebSocket steps) carry their marker
 						// after any leading whitespace.
-						if !strings.HasPrefix(strings.TrimLeft(e.Text, " \t\r\n"), Marker(step)+" ") {
+						if !strings.HasPrefix(strings.TrimLeft(e.Text, " \t\r\n"), engine.Marker(step)+" ") {
 							t.Errorf("%s: insertion %q does not start with its marker", name, e.Text)
 						}
 						continue
@@ -234,7 +235,7 @@ func TestUntouchedBytes(t *testing.T) {
 					if !strings.ContainsRune("'\"`", rune(q)) || orig[len(orig)-1] != q || e.Text[len(e.Text)-1] != q {
 						t.Errorf("%s: edit %q -> %q is not a string literal replacement in the same quotes", name, orig, e.Text)
 					}
-					if !strings.HasPrefix(e.Text, Marker(step)+" ") {
+					if !strings.HasPrefix(e.Text, engine.Marker(step)+" ") {
 						t.Errorf("%s: edit %q does not start with its marker", name, e.Text)
 					}
 				}
@@ -278,7 +279,7 @@ func TestRecipeFor(t *testing.T) {
 	}
 }
 
-func render(msgs []Message) string {
+func render(msgs []engine.Message) string {
 	var out []string
 	for _, m := range msgs {
 		out = append(out, m.String())
@@ -303,7 +304,7 @@ func TestNodeServerEntryBoundary(t *testing.T) {
 		{"node-10", "10.0.0", "node/server-upgrade-handler"},
 	} {
 		fx := loadFixture(t, tc.fixture)
-		res := Apply(node, Input{Adapter: "node", Version: tc.version, Files: fx.files})
+		res := engine.Apply(node, engine.Input{Adapter: "node", Version: tc.version, Files: fx.files})
 		if tc.serverStep == "" {
 			if len(res.Errors) == 0 {
 				t.Errorf("%s as %s: the other shape's steps must refuse it", tc.fixture, tc.version)

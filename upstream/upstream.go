@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 // Adapter describes one upstream adapter package and where it lives in the
@@ -57,41 +58,19 @@ type Adapter struct {
 	Dirs []string
 }
 
-// adapters is the table of known adapters, in the order they are listed in
-// error messages.
-var adapters = []Adapter{
-	{
-		Name:    "node",
-		Package: "@astrojs/node",
-		Dirs:    []string{"packages/integrations/node", "packages/node"},
-	},
-	{
-		Name:    "cloudflare",
-		Package: "@astrojs/cloudflare",
-		Dirs:    []string{"packages/integrations/cloudflare", "packages/cloudflare"},
-	},
-}
-
 // AdapterNames returns the names of the known adapters ("node", "cloudflare").
-func AdapterNames() []string {
-	names := make([]string, len(adapters))
-	for i, a := range adapters {
-		names[i] = a.Name
-	}
-	return names
-}
+func AdapterNames() []string { return adapters.Names() }
 
 // LookupAdapter returns the adapter with the given short name ("node",
-// "cloudflare"). The npm package name ("@astrojs/node") is accepted too. An
-// unknown name gives an error listing the known names.
+// "cloudflare"), from its descriptor (package adapters). The npm package name
+// ("@astrojs/node") is accepted too. An unknown name gives an error listing
+// the known names.
 func LookupAdapter(name string) (Adapter, error) {
-	for _, a := range adapters {
-		if name == a.Name || name == a.Package {
-			a.Dirs = append([]string(nil), a.Dirs...)
-			return a, nil
-		}
+	d, err := adapters.Lookup(name)
+	if err != nil {
+		return Adapter{}, err
 	}
-	return Adapter{}, fmt.Errorf("unknown adapter %q: known adapters are %s", name, strings.Join(AdapterNames(), ", "))
+	return Adapter{Name: d.Name, Package: d.Package, Dirs: append([]string(nil), d.Dirs...)}, nil
 }
 
 // Provenance records where a snapshot came from.

@@ -20,9 +20,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
 	"github.com/dop251/goja"
 	"github.com/evanw/esbuild/pkg/api"
+	"github.com/zastro-dev/zastro/adapters"
 )
 
 // Problem is one broken expectation.
@@ -33,80 +33,26 @@ type Problem struct {
 
 func (p Problem) String() string { return fmt.Sprintf("verify: %s: %s", p.Check, p.Text) }
 
-// Expectations of one adapter's generated package.
-type Expectations struct {
-	Name       string   // integration and adapter name
-	Server     string   // serverEntrypoint
-	Preview    string   // previewEntrypoint ("" = not checked)
-	Options    string   // JS expression of the options passed to the integration
-	ServerFile string   // the server entry's file in the package
-	Exports    []string // names the server entry must export (directly, or through the adapter's exports list)
-	DevUpgrade bool     // astro:server:setup must listen for "upgrade" on the dev server
-	// WorkerRuntime, when set, is the runtime module that the server entry's
-	// bundle must include; the bundle must then include nothing of the Node
-	// runtime (dist/zastro/node/), which cannot run in a worker.
-	WorkerRuntime string
-}
+// Expectations of one adapter's generated package: the contract in the
+// adapter's descriptor (package adapters).
+type Expectations = adapters.Contract
 
-// For returns the expectations for an adapter.
-func For(adapter string) (Expectations, error) {
-	switch adapter {
-	case "node":
-		return Expectations{
-			Name:       "zastro-websockets-node",
-			Server:     "zastro-websockets-node/server.js",
-			Preview:    "zastro-websockets-node/preview.js",
-			Options:    `{ mode: "standalone" }`,
-			ServerFile: "dist/server.js",
-			Exports:    []string{"handler", "upgradeHandler"},
-			DevUpgrade: true,
-		}, nil
-	case "cloudflare":
-		// The newest generation; ForVersion gives the older ones.
-		return ForVersion(adapter, "")
-	}
-	return Expectations{}, fmt.Errorf("verify: no contract for adapter %q", adapter)
-}
+// For returns the expectations for an adapter's newest generation.
+func For(adapter string) (Expectations, error) { return ForVersion(adapter, "") }
 
 // ForVersion returns the expectations for an adapter generated from an
-// upstream version ("" is the newest generation). Only cloudflare's differ by
-// version: up to 12.x the adapter names its server entrypoint and `astro dev`
-// runs the app in Node, where zastro's dev hook serves WebSockets; from 13.x
-// Astro resolves the entrypoint itself, the adapter names a preview
-// entrypoint, and @cloudflare/vite-plugin runs the worker in `astro dev`.
+// upstream version ("" is the newest generation), from the adapter's
+// descriptor: the generations differ where upstream changed shape (see the
+// cutoffs in package adapters).
 func ForVersion(adapter, version string) (Expectations, error) {
-	if adapter != "cloudflare" {
-		return For(adapter)
+	d, err := adapters.Lookup(adapter)
+	if err != nil || d.Contract == nil {
+		return Expectations{}, fmt.Errorf("verify: no contract for adapter %q", adapter)
 	}
-	want := Expectations{
-		Name:          "zastro-websockets-cloudflare",
-		Options:       `{}`,
-		ServerFile:    "dist/entrypoints/server.js",
-		Exports:       []string{"default"},
-		WorkerRuntime: "dist/zastro/cloudflare/index.js",
-		// Every generation listens for upgrades in `astro dev`: up to 12.x to
-		// serve them in Node, from 13.x to relay them to the worker.
-		DevUpgrade: true,
+	want, err := d.Contract(version)
+	if err != nil {
+		return Expectations{}, fmt.Errorf("verify: %s %v", adapter, err)
 	}
-	if version != "" {
-		v, err := semver.NewVersion(version)
-		if err != nil {
-			return Expectations{}, fmt.Errorf("verify: cloudflare version %q: %v", version, err)
-		}
-		if v.LessThan(semver.MustParse("13.0.0-0")) {
-			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
-			if v.LessThan(semver.MustParse("10.0.3")) {
-				want.Server = "zastro-websockets-cloudflare/entrypoints/server.advanced.js"
-				want.ServerFile = "dist/entrypoints/server.advanced.js"
-			}
-			return want, nil
-		}
-		if v.LessThan(semver.MustParse("13.0.0-beta.5")) {
-			// The first 13.0.0 pre-releases still named a server entrypoint.
-			want.Server = "zastro-websockets-cloudflare/entrypoints/server.js"
-		}
-	}
-	want.Preview = "zastro-websockets-cloudflare/entrypoints/preview"
 	return want, nil
 }
 
@@ -200,7 +146,7 @@ func Check(want Expectations, files map[string][]byte) []Problem {
 				add("worker runtime", "the bundle of %s does not include %s: the request handler is not wired to the WebSocket runtime", want.ServerFile, want.WorkerRuntime)
 			}
 			for _, in := range inputs {
-				if strings.HasPrefix(in, "dist/zastro/node/") {
+				if strings.HasPrefix(in, "dist/"+adapters.Node.RuntimeModule("")) {
 					add("worker runtime", "the bundle of %s includes %s: the Node runtime cannot run in a worker", want.ServerFile, in)
 				}
 			}

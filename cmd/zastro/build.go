@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/adapters"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/transform"
+	"github.com/zastro-dev/zastro/transform/engine"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
@@ -19,11 +21,15 @@ import (
 const submodulePath = "astro-upstream"
 
 // defaultVersions are the adapter versions built from npm when no upstream
-// checkout is present: the newest ones the recipes are known to support.
-var defaultVersions = map[string]string{
-	"node":       "11.1.6",
-	"cloudflare": "14.3.3",
-}
+// checkout is present: the newest ones the recipes are known to support
+// (each descriptor's Newest).
+var defaultVersions = func() map[string]string {
+	m := map[string]string{}
+	for _, d := range adapters.All() {
+		m[d.Name] = d.Newest
+	}
+	return m
+}()
 
 // sourceFlags are the flags that choose an upstream, shared by build and diff.
 type sourceFlags struct {
@@ -121,9 +127,9 @@ func cacheDir(e *env) string {
 	return filepath.Join(os.TempDir(), "zastro-cache")
 }
 
-// adapters returns the adapters named on the command line, or every adapter
+// selectAdapters returns the adapters named on the command line, or every adapter
 // that has both a recipe and a WebSocket runtime.
-func adapters(names []string) ([]string, error) {
+func selectAdapters(names []string) ([]string, error) {
 	if len(names) == 0 {
 		for _, n := range templates.Adapters() {
 			if _, err := transform.RecipeFor(n); err == nil {
@@ -152,7 +158,7 @@ type buildReport struct {
 	Dir        string              `json:"dir,omitempty"`
 	Install    string              `json:"install,omitempty"` // npm command that installs the written package
 	Provenance upstream.Provenance `json:"provenance"`
-	Changes    []transform.Change  `json:"changes"`
+	Changes    []engine.Change     `json:"changes"`
 	Errors     []string            `json:"errors"`
 }
 
@@ -171,22 +177,22 @@ With no adapter named, every adapter with a recipe is built.`)
 	if err != nil {
 		return err
 	}
-	names, err = adapters(names)
+	names, err = selectAdapters(names)
 	if err != nil {
 		return err
 	}
 	// Sources are chosen first, in order (their notes go to stderr), then
 	// the adapters are built at once; reports keep the order of names.
-	stderr := &build.LockedWriter{W: e.stderr}
+	stderr := &assemble.LockedWriter{W: e.stderr}
 	shared := *e
 	shared.stderr = stderr // the sources' progress lines
-	opts := make([]build.Options, 0, len(names))
+	opts := make([]assemble.Options, 0, len(names))
 	for _, a := range names {
 		source, err := src.source(&shared, a, len(names) > 1)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, build.Options{
+		opts = append(opts, assemble.Options{
 			Adapter:  a,
 			Source:   source,
 			Out:      abs(e, *out),
@@ -198,14 +204,14 @@ With no adapter named, every adapter with a recipe is built.`)
 	}
 	var reports []buildReport
 	failed := false
-	for i, res := range build.RunEach(ctx, opts) {
+	for i, res := range assemble.RunEach(ctx, opts) {
 		a := names[i]
 		rep := buildReport{Adapter: a, Package: res.Name, Version: res.Version, Dir: res.Dir, Provenance: res.Provenance, Changes: res.Changes, Errors: []string{}}
 		if !res.Failed() && res.Dir != "" {
 			rep.Install = installCommand(res.Dir)
 		}
 		if rep.Changes == nil {
-			rep.Changes = []transform.Change{}
+			rep.Changes = []engine.Change{}
 		}
 		for _, m := range res.Errors {
 			rep.Errors = append(rep.Errors, m.String())
@@ -274,7 +280,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	names, err = adapters(names)
+	names, err = selectAdapters(names)
 	if err != nil {
 		return err
 	}
@@ -284,7 +290,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		res := build.Assemble(ctx, build.Options{Adapter: a, Source: source, NpmCache: filepath.Join(cacheDir(e), "npm"), Progress: e.stderr})
+		res := assemble.Assemble(ctx, assemble.Options{Adapter: a, Source: source, NpmCache: filepath.Join(cacheDir(e), "npm"), Progress: e.stderr})
 		for _, m := range res.Errors {
 			fmt.Fprintln(e.stderr, m.String())
 		}
@@ -298,7 +304,7 @@ func runDiff(ctx context.Context, e *env, args []string) error {
 		}
 		sort.Strings(paths)
 		for _, p := range paths {
-			fmt.Fprint(e.stdout, transform.UnifiedDiff(p, res.Before[p], res.After[p]))
+			fmt.Fprint(e.stdout, engine.UnifiedDiff(p, res.Before[p], res.After[p]))
 		}
 	}
 	if failed {

@@ -274,6 +274,24 @@ func TestBuildFromGit(t *testing.T) {
 		t.Errorf("dist/index.js does not name the new server entrypoint:\n%s", idx)
 	}
 
+	// The declaration files' edits are recipe changes like the others: the
+	// notice and `zastro diff` list them.
+	notice, _ := os.ReadFile(filepath.Join(pkgDir, "NOTICE.md"))
+	for _, step := range []string{"node/types-runtime-reference", "node/types-upgrade-handler"} {
+		if !strings.Contains(string(notice), "`"+step+"`") {
+			t.Errorf("NOTICE.md does not list %s:\n%s", step, notice)
+		}
+	}
+	code, diff, stderr := zastro(t, work, environ, "diff", "node", "--from", "git", "--repo", repoDir, "--ref", "@astrojs/node@11.1.4")
+	if code != 0 {
+		t.Fatalf("diff: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"+++ b/dist/index.d.ts", "+++ b/dist/server.d.ts", "zastro:node/types-runtime-reference", "zastro:node/types-upgrade-handler"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("zastro diff does not show %q:\n%s", want, diff)
+		}
+	}
+
 	// Determinism: a second build gives the same bytes; so do two packs.
 	first := hashTree(t, pkgDir)
 	if code, _, stderr := zastro(t, work, environ, args...); code != 0 {

@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/adapters"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/pack"
 )
 
@@ -22,7 +23,7 @@ package gives the same bytes every time.`)
 		return err
 	}
 	if len(names) == 0 {
-		for _, a := range []string{"node", "cloudflare"} {
+		for _, a := range adapters.Names() {
 			if _, err := os.Stat(filepath.Join(abs(e, *out), a, "package.json")); err == nil {
 				names = append(names, a)
 			}
@@ -36,7 +37,7 @@ package gives the same bytes every time.`)
 	}
 	for _, a := range names {
 		dir := filepath.Join(abs(e, *out), a)
-		files, err := build.ReadDir(dir)
+		files, err := assemble.ReadDir(dir)
 		if err != nil {
 			return err
 		}

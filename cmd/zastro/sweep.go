@@ -37,7 +37,7 @@ or a version could not be fetched.`)
 	if err != nil {
 		return err
 	}
-	names, err = adapters(names)
+	names, err = selectAdapters(names)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ func sweepRegistry(t *testing.T) string {
 			}
 		}
 		files["dist/index.d.ts"] = "export default function createIntegration(options: unknown): unknown;\n"
+		files["dist/server.d.ts"] = "export declare const handler: unknown;\n" // as every published version has
 		files["dist/middleware.js"] = "export default function createMiddleware() { return (req, res, next) => next(); }\n"
 		files["package.json"] = `{"name":"@astrojs/node","version":"` + version + `","type":"module",` +
 			`"exports":{".":"./dist/index.js","./server.js":"./dist/server.js","./preview.js":"./dist/preview.js"},` +

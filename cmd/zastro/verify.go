@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/verify"
 )
@@ -38,7 +38,7 @@ server hook). zastro build runs the same check unless --no-verify is given.`)
 		if _, err := verify.For(a); err != nil {
 			return usagef("%v", err)
 		}
-		files, err := build.ReadDir(filepath.Join(abs(e, *out), a))
+		files, err := assemble.ReadDir(filepath.Join(abs(e, *out), a))
 		if err != nil {
 			return err
 		}

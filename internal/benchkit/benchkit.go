@@ -19,14 +19,21 @@ import (
 	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
-	"github.com/zastro-dev/zastro/build"
+	"github.com/zastro-dev/zastro/adapters"
+	"github.com/zastro-dev/zastro/assemble"
 	"github.com/zastro-dev/zastro/templates"
 	"github.com/zastro-dev/zastro/upstream"
 )
 
 // Newest are the adapter versions that `zastro build` builds from npm by
 // default: the newest each recipe supports.
-var Newest = map[string]string{"node": "11.1.6", "cloudflare": "14.3.3"}
+var Newest = func() map[string]string {
+	m := map[string]string{}
+	for _, d := range adapters.All() {
+		m[d.Name] = d.Newest
+	}
+	return m
+}()
 
 // CacheRoot is the CLI's cache folder ($ZASTRO_CACHE, else the user cache
 // folder's zastro/); tarballs are in its npm/ folder.
@@ -114,7 +121,7 @@ func EsbuildAlone(files map[string][]byte) error {
 					loader = api.LoaderTS
 				}
 				res := api.Transform(string(files[name]), api.TransformOptions{
-					Loader: loader, Format: api.FormatESModule, Target: build.Target,
+					Loader: loader, Format: api.FormatESModule, Target: assemble.Target,
 					Platform: api.PlatformNode, Sourcefile: name, LegalComments: api.LegalCommentsInline,
 				})
 				if len(res.Errors) > 0 {
