@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zastro-dev/zastro/internal/npmretry"
 	"github.com/zastro-dev/zastro/pack"
 	"github.com/zastro-dev/zastro/upstream"
 )
@@ -128,20 +129,9 @@ func stubAstro(t *testing.T, proj string) {
 
 func npm(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	var out []byte
-	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-		cmd := exec.CommandContext(ctx, "npm", args...)
-		cmd.Dir = dir
-		out, err = cmd.CombinedOutput()
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(time.Duration(attempt) * 2 * time.Second)
+	if out, err := npmretry.Run(context.Background(), npmretry.Options{Dir: dir, Timeout: 4 * time.Minute, Logf: t.Logf}, args...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
-	t.Fatalf("npm %s: %v\n%s", strings.Join(args, " "), err, out)
 }
 
 func readJSON(t *testing.T, path string, v any) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zastro-dev/zastro/internal/npmretry"
 )
 
 func command(t *testing.T, timeout time.Duration, name string, args ...string) []byte {
@@ -41,18 +43,9 @@ func TestRuntimeDriver(t *testing.T) {
 	command(t, time.Minute, "bash", "-n", "cf-run.sh")
 	command(t, time.Minute, "node", "--check", "cf-runtime.mjs")
 	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
-		var err error
-		for try := 1; try <= 3; try++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			err = exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline").Run()
-			cancel()
-			if err == nil {
-				break
-			}
-			time.Sleep(time.Duration(try) * 3 * time.Second)
-		}
+		out, err := npmretry.Run(context.Background(), npmretry.Options{Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
 		if err != nil {
-			t.Fatalf("npm ci in bench/: %v", err)
+			t.Fatalf("npm ci in bench/: %v\n%s", err, out)
 		}
 	}
 	out := command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",

@@ -39,17 +39,7 @@ cp "$here/cf-runtime.mjs" "$work/app/"
 cd "$work/app"
 
 log "npm install (astro, wrangler, ws, the generated package)"
-for attempt in 1 2 3; do
-  if timeout 600 npm install --install-links --no-package-lock --prefer-offline >npm.log 2>&1; then
-    break
-  fi
-  if [[ $attempt == 3 ]]; then
-    tail -n 30 npm.log >&2
-    log "npm install failed 3 times"
-    exit 1
-  fi
-  sleep $((attempt * 5))
-done
+"$repo/scripts/npm-retry.sh" 600 npm.log install --install-links --no-package-lock --prefer-offline || exit 1
 
 log "astro build"
 timeout 600 node node_modules/.bin/astro build >astro-build.log 2>&1 || { tail -n 40 astro-build.log >&2; exit 1; }

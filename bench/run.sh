@@ -39,19 +39,9 @@ cp "$here/runtime.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-ho
 cd "$work/app"
 
 log "npm install (astro, ws, the generated package)"
-for attempt in 1 2 3; do
-  # --install-links copies the file: dependency in as a real folder, as from
-  # a tarball, so that its peer astro resolves from the app.
-  if npm install --install-links --no-package-lock --prefer-offline >npm.log 2>&1; then
-    break
-  fi
-  if [[ $attempt == 3 ]]; then
-    tail -n 30 npm.log >&2
-    log "npm install failed 3 times"
-    exit 1
-  fi
-  sleep $((attempt * 5))
-done
+# --install-links copies the file: dependency in as a real folder, as from
+# a tarball, so that its peer astro resolves from the app.
+"$repo/scripts/npm-retry.sh" 600 npm.log install --install-links --no-package-lock --prefer-offline || exit 1
 
 log "astro build"
 node node_modules/.bin/astro build >astro-build.log 2>&1 || { tail -n 40 astro-build.log >&2; exit 1; }

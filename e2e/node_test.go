@@ -21,7 +21,6 @@ const (
 	zastroAdapter   = "zastro-websockets-node"
 
 	npmInstallTimeout = 6 * time.Minute
-	npmInstallTries   = 3
 	zastroBuildTime   = 5 * time.Minute
 	astroBuildTimeout = 4 * time.Minute
 	readyTimeout      = 90 * time.Second

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zastro-dev/zastro/internal/npmretry"
 )
 
 // adapter is what the harness needs to know of an adapter under test.
@@ -53,12 +55,11 @@ func retry(t *testing.T, what string, tries int, pause time.Duration, step func(
 	return out, fmt.Errorf("%s: %w (after %d tries)", what, err, tries)
 }
 
-// npmInstall runs `npm <args>` in dir with bounded retries and a timeout each.
+// npmInstall runs `npm <args>` in dir with the project's npm retry policy
+// (internal/npmretry) and a timeout each try.
 func npmInstall(t *testing.T, dir string, env, args []string) ([]byte, error) {
 	t.Helper()
-	return retry(t, "npm "+strings.Join(args, " ")+" in "+dir, npmInstallTries, 5*time.Second, func() ([]byte, error) {
-		return runCmd(context.Background(), npmInstallTimeout, dir, env, "npm", args...)
-	})
+	return npmretry.Run(context.Background(), npmretry.Options{Dir: dir, Env: env, Timeout: npmInstallTimeout, Logf: t.Logf}, args...)
 }
 
 // buildCLI builds the zastro CLI into dir.

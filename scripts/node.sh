@@ -66,16 +66,7 @@ tmp="$(mktemp -d "$cache/.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 log "fetching $pkg@$PINNED (system node is $(node --version 2>/dev/null || echo absent))"
-ok=""
-for attempt in 1 2 3; do
-  if timeout 300 npm pack "$pkg@$PINNED" --pack-destination "$tmp" --silent >"$tmp/pack.out" 2>"$tmp/pack.err"; then
-    ok=1
-    break
-  fi
-  log "npm pack attempt $attempt failed: $(tail -n 3 "$tmp/pack.err" | tr '\n' ' ')"
-  sleep $((attempt * 3))
-done
-[[ -n "$ok" ]] || { log "could not fetch $pkg@$PINNED"; exit 1; }
+(cd "$tmp" && "$here/npm-retry.sh" 300 "$tmp/pack.log" pack "$pkg@$PINNED" --silent) || { log "could not fetch $pkg@$PINNED"; exit 1; }
 
 tgz="$(ls "$tmp"/*.tgz | head -n 1)"
 mkdir -p "$tmp/x"

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/zastro-dev/zastro/internal/npmretry"
 )
 
 // runtimeTestTimeout bounds the whole node --test run; each test file sets
@@ -86,7 +88,7 @@ func TestNodeRuntime(t *testing.T) {
 }
 
 // installTestDeps runs npm ci in dir when its node_modules is missing or
-// older than the lock file; the registry gets three tries.
+// older than the lock file, with the project's npm retry policy.
 func installTestDeps(t *testing.T, dir string) {
 	t.Helper()
 	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
@@ -96,22 +98,10 @@ func installTestDeps(t *testing.T, dir string) {
 	if installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil && !installed.ModTime().Before(lock.ModTime()) {
 		return
 	}
-	var output []byte
-	for try := 1; try <= 3; try++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
-		cmd.Dir = dir
-		output, err = cmd.CombinedOutput()
-		cancel()
-		if err == nil {
-			return
-		}
-		t.Logf("npm ci in %s, try %d/3: %v", dir, try, err)
-		if try < 3 {
-			time.Sleep(time.Duration(try*5) * time.Second) // back off before asking the registry again
-		}
+	out, err := npmretry.Run(context.Background(), npmretry.Options{Dir: dir, Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
-	t.Fatalf("npm ci in %s: %v\n%s", dir, err, output)
 }
 
 // bundle compiles TypeScript entries into ES modules under outdir, keeping

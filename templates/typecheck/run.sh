@@ -7,29 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-npm_install() {
-	if [ -f package-lock.json ]; then
-		npm ci --no-audit --no-fund --prefer-offline
-	else
-		npm install --no-audit --no-fund --prefer-offline
-	fi
-}
-
-# Reinstall when the lock file changed since the last install.
+# Reinstall when the lock file changed since the last install (the lock file
+# is committed: npm ci).
 if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	log=$(mktemp)
 	trap 'rm -f "$log"' EXIT
-	for attempt in 1 2 3; do
-		if npm_install >"$log" 2>&1; then
-			break
-		fi
-		if [ "$attempt" = 3 ]; then
-			cat "$log" >&2
-			echo "typecheck: npm install failed 3 times" >&2
-			exit 1
-		fi
-		sleep $((attempt * 5))
-	done
+	../../scripts/npm-retry.sh 300 "$log" ci --no-audit --no-fund --prefer-offline
 fi
 
 status=0
