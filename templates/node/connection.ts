@@ -31,6 +31,15 @@ interface PendingPing {
 
 type ClosedHook = (connection: Connection, code: number, reason: string) => void
 
+/** What few connections ever need, kept apart so that the others do not pay a field for each. */
+interface Extras {
+	removal?: RemovalReason
+	ping?: PendingPing
+	listensForPong?: boolean
+	tags?: Set<string>
+	data?: Record<string, unknown>
+}
+
 export class Connection implements ManagedConnection, TrafficMeter {
 	readonly id: string = flat(randomUUID())
 	readonly ip: string
@@ -50,31 +59,26 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	closeReason: string | undefined
 	#socket: ServerWebSocket | undefined
 	#ws: WebSocket | undefined
-	#closed = false
-	#removal: RemovalReason | undefined
-	#ping: PendingPing | undefined
-	#listensForPong = false
-	// Made on first use: most connections never get tags or data.
-	#tags: Set<string> | undefined
-	#data: Record<string, unknown> | undefined
+	// Made on first use: most connections never get tags, data, a ping or a removal reason.
+	#extras: Extras | undefined
 	// Where the traffic is also counted, and whom to tell of the close (set when it opens).
 	#routeCounters: RouteCounters | undefined
 	#totals: Traffic | undefined
 	#onClosed: ClosedHook | undefined
 
 	constructor(client: ClientInfo, routeKey: string) {
-		this.ip = client.ip
-		this.userAgent = client.userAgent
-		this.route = client.route
-		this.routeKey = routeKey
+		this.ip = intern(client.ip)
+		this.userAgent = intern(client.userAgent)
+		this.route = intern(client.route)
+		this.routeKey = routeKey === client.route ? this.route : routeKey
 	}
 
 	get tags(): Set<string> {
-		return (this.#tags ??= new Set())
+		return ((this.#extras ??= {}).tags ??= new Set())
 	}
 
 	get data(): Record<string, unknown> {
-		return (this.#data ??= {})
+		return ((this.#extras ??= {}).data ??= {})
 	}
 
 	get remoteAddress(): string {
@@ -114,11 +118,11 @@ export class Connection implements ManagedConnection, TrafficMeter {
 
 	/** Why it was removed: set by whoever closed it, else "closed". */
 	get removalReason(): RemovalReason {
-		return this.#removal ?? "closed"
+		return this.#extras?.removal ?? "closed"
 	}
 
 	get pingInFlight(): boolean {
-		return this.#ping !== undefined
+		return this.#extras?.ping !== undefined
 	}
 
 	bind(socket: ServerWebSocket): void {
@@ -168,7 +172,7 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	close(code: number, reason: string, removal: RemovalReason): boolean {
 		const ws = this.#ws
 		if (ws === undefined || ws.readyState !== ws.OPEN) return false
-		this.#removal ??= removal
+		;(this.#extras ??= {}).removal ??= removal
 		ws.close(code, reason)
 		return true
 	}
@@ -177,20 +181,22 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	terminate(removal: RemovalReason): boolean {
 		const ws = this.#ws
 		if (ws === undefined || this.#closed) return false
-		this.#removal ??= removal
+		;(this.#extras ??= {}).removal ??= removal
 		ws.terminate()
 		return true
 	}
 
 	/** Pings the client; one ping at a time, later callers share its result. */
 	ping(timeout: number): Promise<HealthCheckResult> {
-		if (this.#ping) return this.#ping.promise
+		const pending = this.#extras?.ping
+		if (pending) return pending.promise
 		const ws = this.#ws
 		if (ws === undefined || ws.readyState !== ws.OPEN) {
 			return Promise.resolve({ healthy: false, error: "The connection is not open." })
 		}
-		if (!this.#listensForPong) {
-			this.#listensForPong = true
+		const extras = (this.#extras ??= {})
+		if (!extras.listensForPong) {
+			extras.listensForPong = true
 			ws.on("pong", () => this.pong())
 		}
 		let resolve!: (result: HealthCheckResult) => void
@@ -201,7 +207,7 @@ export class Connection implements ManagedConnection, TrafficMeter {
 			this.#settlePing({ healthy: false, error: `No pong within ${timeout} ms.` })
 		}, timeout)
 		timer.unref()
-		this.#ping = { promise, resolve, timer, sentAt: Date.now() }
+		extras.ping = { promise, resolve, timer, sentAt: Date.now() }
 		try {
 			ws.ping()
 		} catch (error) {
@@ -211,7 +217,7 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	}
 
 	pong(): void {
-		const ping = this.#ping
+		const ping = this.#extras?.ping
 		if (ping === undefined) return
 		this.#settlePing({ healthy: true, latency: Date.now() - ping.sentAt })
 	}
@@ -225,21 +231,44 @@ export class Connection implements ManagedConnection, TrafficMeter {
 
 	/** The connection is gone; a ping in flight fails. */
 	closed(code: number, reason: string): void {
-		this.#closed = true
 		this.closeCode = code
 		this.closeReason = reason
 		this.#settlePing({ healthy: false, error: "The connection closed." })
 	}
 
+	/** Closed: `closed()` has set the close code, which is never undefined afterwards. */
+	get #closed(): boolean {
+		return this.closeCode !== undefined
+	}
+
 	#settlePing(result: HealthCheckResult): void {
-		const ping = this.#ping
-		if (ping === undefined) return
-		this.#ping = undefined
+		const extras = this.#extras
+		const ping = extras?.ping
+		if (extras === undefined || ping === undefined) return
+		extras.ping = undefined
 		clearTimeout(ping.timer)
 		this.healthStatus = result.healthy ? "healthy" : "unhealthy"
 		if (result.latency !== undefined) this.latency = result.latency
 		ping.resolve(result)
 	}
+}
+
+// Connections from one address, with one agent, to one route share their
+// text rather than each keeping its own copy read from its request. Short
+// strings only, and a bounded table that starts over when full.
+const MAX_INTERNED = 256
+const MAX_INTERNED_LENGTH = 256
+const interned = new Map<string, string>()
+
+function intern(text: string): string {
+	if (text.length === 0 || text.length > MAX_INTERNED_LENGTH) return text
+	const known = interned.get(text)
+	if (known !== undefined) return known
+	if (interned.size >= MAX_INTERNED) interned.clear()
+	// One flat string of its own, not a slice that keeps its request's text alive.
+	const own = /[^\x00-\xff]/.test(text) ? text : flat(text)
+	interned.set(own, own)
+	return own
 }
 
 /**

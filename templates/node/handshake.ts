@@ -117,6 +117,7 @@ export class Handshake implements UpgradeRequest {
 			this.#socket = undefined
 			this.#head = undefined
 			this.#responseHeaders = []
+			compactListenerLists(socket)
 			bindWire(ws, control, this.#admission?.open(ws))
 		})
 		// When ws refuses the handshake it answers and destroys the socket without calling back.
@@ -201,4 +202,22 @@ function socketUrl(req: IncomingMessage): string {
 	}
 	lastUrl = { path, host, scheme, href }
 	return href
+}
+
+/**
+ * Gives each of the socket's listener lists a copy of exactly its length.
+ * An EventEmitter keeps two or more listeners of an event in an array that
+ * grows by about half plus 16 slots when full and does not shrink: the
+ * request handlers' `close` listeners, still on the socket when ws adds its
+ * own, would leave each open connection with a 19-slot array for its two
+ * remaining listeners. Same listeners, same order; done between emits.
+ */
+function compactListenerLists(socket: Duplex): void {
+	const events = (socket as { _events?: unknown })._events
+	if (typeof events !== "object" || events === null) return
+	const lists = events as Record<string, unknown>
+	for (const name of Object.keys(lists)) {
+		const list = lists[name]
+		if (Array.isArray(list) && list.length > 1) lists[name] = list.slice()
+	}
 }

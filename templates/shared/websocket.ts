@@ -40,11 +40,6 @@ export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob
 
 type EventHandler = ((this: ServerWebSocket, event: Event) => unknown) | null
 type HandlerType = "open" | "message" | "error" | "close"
-/** An `on<type>` handler and the listener that runs it, in its place among the listeners. */
-interface HandlerSlot {
-	value: NonNullable<EventHandler>
-	readonly listener: (event: Event) => void
-}
 type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown }
 type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal }
 
@@ -134,6 +129,10 @@ const CONNECTING = 0
 const OPEN = 1
 const CLOSING = 2
 const CLOSED = 3
+// The socket's flags.
+const CLOSE_SENT = 1
+const FAILED = 2
+const DRAINING = 4
 
 // workerd (Cloudflare Workers) calls an EventTarget's `on<type>` property by
 // itself on every dispatch, ahead of the listeners (cloudflare/workerd#6022):
@@ -157,12 +156,50 @@ const HOST_CALLS_HANDLER_PROPERTIES = ((): boolean => {
 	return called
 })()
 
+// Node's EventTarget gives each instance a second Map, for the `on<type>`
+// properties of Node's own classes (AbortSignal, MessagePort, ...); only those
+// properties ever read it, and this class defines its own, so each socket's
+// Map would stay empty for life. The socket lets go of it. Elsewhere (workerd,
+// Deno) there is no such property and nothing to do.
+const HOST_HANDLER_MAP = ((): symbol | undefined => {
+	try {
+		const probe = new EventTarget() as unknown as Record<symbol, unknown>
+		return Object.getOwnPropertySymbols(probe).find((key) => key.description === "kHandlers" && isEmptyMap(probe[key]))
+	} catch {
+		return undefined
+	}
+})()
+
+/** A Map, Node's internal kind (its prototype chain is not Map.prototype's) included, without entries. */
+function isEmptyMap(value: unknown): boolean {
+	try {
+		Map.prototype.has.call(value, "") // throws unless a Map
+		return (value as Map<unknown, unknown>).size === 0
+	} catch {
+		return false
+	}
+}
+
 // The socket's private steps, for its Control (set in the class's static block).
 let openSocket!: (socket: ServerWebSocket, wire: Wire, protocol: string, extensions: string) => void
 let messageSocket!: (socket: ServerWebSocket, data: string | ArrayBuffer | Uint8Array) => void
 let failSocket!: (socket: ServerWebSocket) => void
 let closedSocket!: (socket: ServerWebSocket, code: number, reason: string) => void
 let abortSocket!: (socket: ServerWebSocket) => void
+let runHandler!: (socket: ServerWebSocket, type: HandlerType, event: Event) => void
+
+/**
+ * The listener that runs a socket's `on<type>` handler, one per type shared by
+ * every socket: an EventTarget calls it with the socket as `this` (and as the
+ * event's currentTarget), and it reads the handler when it runs, so replacing
+ * a handler keeps its place among the listeners.
+ */
+function handlerListener(type: HandlerType): (this: unknown, event: Event) => void {
+	return function (this: unknown, event: Event): void {
+		const socket = this instanceof ServerWebSocket ? this : event.currentTarget
+		if (socket instanceof ServerWebSocket) runHandler(socket, type, event)
+	}
+}
 
 /** How a platform drives one socket: one small object, no closures per connection. */
 class Control implements SocketControl {
@@ -208,15 +245,18 @@ export class ServerWebSocket extends EventTarget {
 	#extensions = ""
 	#binaryType: BinaryType = "blob"
 	#wire: Wire | undefined
-	#closeSent = false
-	#failed = false
+	// CLOSE_SENT, FAILED and DRAINING, in one field.
+	#flags = 0
 	#pendingClose: { code: number | undefined; reason: string } | undefined
 	// Made on first use: most sockets never queue, and have one or two handlers.
 	#queue: Outgoing[] | undefined
-	#draining = false
 	#queuedBytes = 0
 	#discardedBytes = 0
-	#handlers: Partial<Record<HandlerType, HandlerSlot>> | undefined
+	// The on<type> handlers, a field each rather than a record per socket.
+	#onopen: NonNullable<EventHandler> | undefined
+	#onmessage: NonNullable<EventHandler> | undefined
+	#onerror: NonNullable<EventHandler> | undefined
+	#onclose: NonNullable<EventHandler> | undefined
 	#guards: WeakMap<object, Map<string, (event: Event) => void>> | undefined
 	#origin: string | undefined
 	#dispatching = 0
@@ -225,10 +265,14 @@ export class ServerWebSocket extends EventTarget {
 		openSocket = (socket, wire, protocol, extensions) => socket.#open(wire, protocol, extensions)
 		messageSocket = (socket, data) => socket.#message(data)
 		failSocket = (socket) => {
-			socket.#failed = true
+			socket.#flags |= FAILED
 		}
 		closedSocket = (socket, code, reason) => socket.#closed(code, reason)
 		abortSocket = (socket) => socket.#abort()
+		runHandler = (socket, type, event) => {
+			const handler = socket.#handlerOf(type)
+			if (handler !== undefined) socket.#invoke(type, handler, event)
+		}
 	}
 
 	/** Not constructible by user code: sockets come from `upgradeWebSocket()`. */
@@ -237,6 +281,7 @@ export class ServerWebSocket extends EventTarget {
 			throw new TypeError("Illegal constructor: server WebSockets come from locals.upgradeWebSocket()")
 		}
 		super()
+		if (HOST_HANDLER_MAP !== undefined) (this as unknown as Record<symbol, unknown>)[HOST_HANDLER_MAP] = undefined
 		this.#url = url
 	}
 
@@ -407,8 +452,9 @@ export class ServerWebSocket extends EventTarget {
 		this.#discardedBytes += this.#queuedBytes
 		this.#queuedBytes = 0
 		this.#queue = undefined
-		const wasClean = !this.#failed && code !== 1006
-		if (this.#failed) this.dispatchEvent(new Event("error"))
+		const failed = (this.#flags & FAILED) !== 0
+		const wasClean = !failed && code !== 1006
+		if (failed) this.dispatchEvent(new Event("error"))
 		this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }))
 	}
 
@@ -422,7 +468,7 @@ export class ServerWebSocket extends EventTarget {
 	}
 
 	#write(data: string | Uint8Array): void {
-		if (this.#wire === undefined || this.#closeSent) return
+		if (this.#wire === undefined || (this.#flags & CLOSE_SENT) !== 0) return
 		try {
 			this.#wire.send(data)
 		} catch (error) {
@@ -431,8 +477,8 @@ export class ServerWebSocket extends EventTarget {
 	}
 
 	#closeWire(code: number | undefined, reason: string): void {
-		if (this.#wire === undefined || this.#closeSent) return
-		this.#closeSent = true
+		if (this.#wire === undefined || (this.#flags & CLOSE_SENT) !== 0) return
+		this.#flags |= CLOSE_SENT
 		try {
 			this.#wire.close(code, reason)
 		} catch (error) {
@@ -441,8 +487,8 @@ export class ServerWebSocket extends EventTarget {
 	}
 
 	async #drain(): Promise<void> {
-		if (this.#draining) return
-		this.#draining = true
+		if ((this.#flags & DRAINING) !== 0) return
+		this.#flags |= DRAINING
 		try {
 			let queue: Outgoing[] | undefined
 			while ((queue = this.#queue) !== undefined && queue.length > 0) {
@@ -466,35 +512,57 @@ export class ServerWebSocket extends EventTarget {
 			// Empty again: later sends go straight to the wire.
 			if (this.#queue?.length === 0) this.#queue = undefined
 		} finally {
-			this.#draining = false
+			this.#flags &= ~DRAINING
 		}
 	}
 
 	#handler(type: HandlerType): EventHandler {
 		if (HOST_CALLS_HANDLER_PROPERTIES && this.#dispatching > 0) return null
-		return this.#handlers?.[type]?.value ?? null
+		return this.#handlerOf(type) ?? null
 	}
 
 	#setHandler(type: HandlerType, value: EventHandler): void {
-		const slot = this.#handlers?.[type]
+		const current = this.#handlerOf(type)
 		if (typeof value !== "function") {
-			if (slot) {
-				super.removeEventListener(type, slot.listener)
-				if (this.#handlers) this.#handlers[type] = undefined
+			if (current !== undefined) {
+				super.removeEventListener(type, HANDLER_LISTENERS[type])
+				this.#setHandlerOf(type, undefined)
 			}
 			return
 		}
-		if (slot) {
-			// Replacing a handler keeps its place among the listeners, as in browsers.
-			slot.value = value
-			return
+		// Replacing a handler keeps its place among the listeners, as in browsers.
+		this.#setHandlerOf(type, value)
+		if (current === undefined) super.addEventListener(type, HANDLER_LISTENERS[type])
+	}
+
+	#handlerOf(type: HandlerType): NonNullable<EventHandler> | undefined {
+		switch (type) {
+			case "open":
+				return this.#onopen
+			case "message":
+				return this.#onmessage
+			case "error":
+				return this.#onerror
+			case "close":
+				return this.#onclose
 		}
-		const entry = {
-			value,
-			listener: (event: Event) => this.#invoke(type, entry.value, event),
+	}
+
+	#setHandlerOf(type: HandlerType, value: NonNullable<EventHandler> | undefined): void {
+		switch (type) {
+			case "open":
+				this.#onopen = value
+				break
+			case "message":
+				this.#onmessage = value
+				break
+			case "error":
+				this.#onerror = value
+				break
+			case "close":
+				this.#onclose = value
+				break
 		}
-		;(this.#handlers ??= {})[type] = entry
-		super.addEventListener(type, entry.listener)
 	}
 
 	#guard(type: string, listener: Listener): (event: Event) => void {
@@ -528,6 +596,13 @@ export class ServerWebSocket extends EventTarget {
 			reportHandlerError(type, error)
 		}
 	}
+}
+
+const HANDLER_LISTENERS: Readonly<Record<HandlerType, (this: unknown, event: Event) => void>> = {
+	open: handlerListener("open"),
+	message: handlerListener("message"),
+	error: handlerListener("error"),
+	close: handlerListener("close"),
 }
 
 for (const [name, value] of [

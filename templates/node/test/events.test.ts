@@ -1,0 +1,178 @@
+// The socket's events as a browser's WebSocket dispatches them: the
+// `on<type>` handlers hold their place among the listeners, run with the
+// socket as `this`, currentTarget and target, and can be replaced, removed and
+// set again; listeners keep the EventTarget options (once, capture for
+// removal, handleEvent objects, stopImmediatePropagation); errors and
+// rejections of user code are reported, never thrown; user code can dispatch
+// its own events. The socket is driven through its control, as a platform
+// does, with a wire that records what is sent.
+
+import assert from "node:assert/strict"
+import { afterEach, beforeEach, test } from "node:test"
+import { createServerWebSocket, type ServerWebSocket, type SocketControl, type Wire } from "../../shared/websocket.js"
+
+// Event phases, as the DOM numbers them.
+const NONE = 0
+const AT_TARGET = 2
+
+interface CloseLike {
+	readonly code: number
+	readonly wasClean: boolean
+}
+
+const wire: Wire = { bufferedAmount: 0, send() {}, close() {} }
+
+function openSocket(): { socket: ServerWebSocket; control: SocketControl } {
+	const made = createServerWebSocket("ws://127.0.0.1/echo")
+	made.control.open(wire, "", "")
+	return made
+}
+
+let reported: unknown[][] = []
+const consoleError = console.error
+beforeEach(() => {
+	reported = []
+	console.error = (...args: unknown[]) => {
+		reported.push(args)
+	}
+})
+afterEach(() => {
+	console.error = consoleError
+})
+
+test("the socket is an EventTarget and its handlers read back", () => {
+	const { socket } = openSocket()
+	assert.ok(socket instanceof EventTarget)
+	assert.equal(socket.onmessage, null)
+	const handler = () => {}
+	socket.onmessage = handler
+	assert.equal(socket.onmessage, handler)
+	socket.onmessage = "not a function" as unknown as null
+	assert.equal(socket.onmessage, null)
+})
+
+test("a handler keeps its place among the listeners when replaced, and goes last when set again", () => {
+	const { socket, control } = openSocket()
+	const order: string[] = []
+	socket.addEventListener("message", () => order.push("first"))
+	socket.onmessage = () => order.push("handler 1")
+	socket.addEventListener("message", () => order.push("last"))
+	control.message("a")
+	socket.onmessage = () => order.push("handler 2")
+	control.message("b")
+	socket.onmessage = null
+	control.message("c")
+	socket.onmessage = () => order.push("handler 3")
+	control.message("d")
+	assert.deepEqual(order, [
+		"first", "handler 1", "last",
+		"first", "handler 2", "last",
+		"first", "last",
+		"first", "last", "handler 3",
+	])
+})
+
+test("handlers of different sockets and types stay apart", () => {
+	const a = openSocket()
+	const b = openSocket()
+	const seen: string[] = []
+	a.socket.onmessage = (event) => seen.push(`a:${(event as MessageEvent).data}`)
+	b.socket.onmessage = (event) => seen.push(`b:${(event as MessageEvent).data}`)
+	a.socket.onclose = () => seen.push("a:close")
+	a.control.message("1")
+	b.control.message("2")
+	a.socket.onmessage = null
+	a.control.message("3")
+	b.control.message("4")
+	a.control.closed(1000, "")
+	assert.deepEqual(seen, ["a:1", "b:2", "b:4", "a:close"])
+})
+
+test("handlers see the socket as this, target and currentTarget, at the target phase; listeners as this and target", () => {
+	const { socket, control } = openSocket()
+	const seen: unknown[] = []
+	socket.onmessage = function (this: unknown, event: Event) {
+		seen.push(this === socket, event.target === socket, event.currentTarget === socket, event.eventPhase, event.type)
+	}
+	socket.addEventListener("message", function (this: unknown, event: Event) {
+		seen.push(this === socket, event.target === socket)
+	})
+	control.message("x")
+	assert.deepEqual(seen, [true, true, true, AT_TARGET, "message", true, true])
+})
+
+test("once, capture for removal and handleEvent objects", () => {
+	const { socket, control } = openSocket()
+	const seen: string[] = []
+	socket.addEventListener("message", () => seen.push("once"), { once: true })
+	const captured = () => seen.push("captured")
+	socket.addEventListener("message", captured, { capture: true })
+	socket.removeEventListener("message", captured) // capture differs: stays
+	const object = { handleEvent: (event: Event) => seen.push(`object:${(event as MessageEvent).data}`) }
+	socket.addEventListener("message", object)
+	socket.addEventListener("message", object) // added once only
+	control.message("1")
+	socket.removeEventListener("message", captured, { capture: true })
+	control.message("2")
+	socket.removeEventListener("message", object)
+	control.message("3")
+	assert.deepEqual(seen, ["once", "captured", "object:1", "object:2"])
+})
+
+test("stopImmediatePropagation in a handler stops the listeners after it", () => {
+	const { socket, control } = openSocket()
+	const seen: string[] = []
+	socket.addEventListener("message", () => seen.push("before"))
+	socket.onmessage = (event) => {
+		seen.push("handler")
+		event.stopImmediatePropagation()
+	}
+	socket.addEventListener("message", () => seen.push("after"))
+	control.message("x")
+	assert.deepEqual(seen, ["before", "handler"])
+})
+
+test("a throwing or rejecting handler is reported and the others still run", async () => {
+	const { socket, control } = openSocket()
+	const seen: string[] = []
+	socket.onmessage = () => {
+		throw new Error("handler failed")
+	}
+	socket.addEventListener("message", () => seen.push("listener"))
+	socket.onclose = async () => {
+		throw new Error("close handler rejected")
+	}
+	control.message("x")
+	control.closed(1000, "")
+	await new Promise((resolve) => setImmediate(resolve))
+	assert.deepEqual(seen, ["listener"])
+	const messages = reported.map((args) => String(args[0]))
+	assert.ok(messages.some((m) => m.includes('"message" event handler')), messages.join("\n"))
+	assert.ok(messages.some((m) => m.includes('"close" event handler')), messages.join("\n"))
+})
+
+test("user code dispatches its own events to handlers and listeners", () => {
+	const { socket } = openSocket()
+	const seen: unknown[] = []
+	socket.onopen = (event) => seen.push("handler", event.target === socket)
+	socket.addEventListener("open", (event) => seen.push("listener", event.target === socket))
+	const event = new Event("open", { cancelable: true })
+	assert.equal(socket.dispatchEvent(event), true)
+	assert.deepEqual(seen, ["handler", true, "listener", true])
+	assert.equal(event.eventPhase, NONE)
+})
+
+test("the open, message, error and close handlers fire in order", () => {
+	const made = createServerWebSocket("ws://127.0.0.1/echo")
+	const { socket, control } = made
+	const seen: string[] = []
+	socket.onopen = () => seen.push("open")
+	socket.onmessage = (event) => seen.push(`message:${(event as MessageEvent).data}`)
+	socket.onerror = () => seen.push("error")
+	socket.onclose = (event) => seen.push(`close:${(event as unknown as CloseLike).code}:${(event as unknown as CloseLike).wasClean}`)
+	control.open(wire, "", "")
+	control.message("hi")
+	control.error(new Error("protocol error"))
+	control.closed(1006, "")
+	assert.deepEqual(seen, ["open", "message:hi", "error", "close:1006:false"])
+})
