@@ -340,7 +340,8 @@ export class ServerWebSocket extends EventTarget {
 
 	override removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
 		if (listener === null || listener === undefined) return
-		const guarded = this.#guards?.get(listener)?.get(type)
+		// An aborted `signal` makes the host remove the guarded listener itself.
+		const guarded = GUARDED.has(listener) ? (listener as (event: Event) => void) : this.#guards?.get(listener)?.get(type)
 		if (guarded) super.removeEventListener(type, guarded, options)
 	}
 
@@ -575,6 +576,7 @@ export class ServerWebSocket extends EventTarget {
 		let guarded = byType.get(type)
 		if (!guarded) {
 			guarded = (event: Event) => this.#invoke(type, listener, event)
+			GUARDED.add(guarded)
 			byType.set(type, guarded)
 		}
 		return guarded
@@ -597,6 +599,9 @@ export class ServerWebSocket extends EventTarget {
 		}
 	}
 }
+
+/** The wrappers `addEventListener` registers in place of user listeners. */
+const GUARDED = new WeakSet<object>()
 
 const HANDLER_LISTENERS: Readonly<Record<HandlerType, (this: unknown, event: Event) => void>> = {
 	open: handlerListener("open"),

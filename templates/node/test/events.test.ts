@@ -119,6 +119,23 @@ test("once, capture for removal and handleEvent objects", () => {
 	assert.deepEqual(seen, ["once", "captured", "object:1", "object:2"])
 })
 
+test("a listener added with a signal is removed when the signal aborts", () => {
+	const { socket, control } = openSocket()
+	const seen: string[] = []
+	const controller = new AbortController()
+	socket.addEventListener("message", () => seen.push("with signal"), { signal: controller.signal })
+	socket.addEventListener("message", () => seen.push("without"))
+	control.message("a")
+	controller.abort()
+	control.message("b")
+	assert.deepEqual(seen, ["with signal", "without", "without"])
+	const late = new AbortController()
+	late.abort()
+	socket.addEventListener("message", () => seen.push("already aborted"), { signal: late.signal })
+	control.message("c")
+	assert.deepEqual(seen, ["with signal", "without", "without", "without"])
+})
+
 test("stopImmediatePropagation in a handler stops the listeners after it", () => {
 	const { socket, control } = openSocket()
 	const seen: string[] = []
