@@ -10,7 +10,7 @@
 
 import { parseProtocols, selectProtocol } from "../shared/handshake.js"
 import { logError } from "../shared/log.js"
-import { clampUnsignedShort, utf8Length, wellFormed } from "../shared/websocket.js"
+import { closeArguments } from "../shared/websocket.js"
 
 /** Request header that carries what the route decided (tags, data, subprotocol) to the room. */
 export const ROOM_HEADER = "x-zastro-room"
@@ -278,24 +278,7 @@ export class RoomSocket<Data = unknown> {
 
 	/** Starts the closing handshake, with the browser's validation of code and reason. */
 	close(code?: number, reason?: string): void {
-		let closeCode: number | undefined
-		if (code !== undefined) {
-			closeCode = clampUnsignedShort(code)
-			if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
-				throw new DOMException(
-					`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
-					"InvalidAccessError",
-				)
-			}
-		}
-		const text = reason === undefined ? "" : wellFormed(String(reason))
-		if (utf8Length(text) > 123) {
-			throw new DOMException(
-				"Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.",
-				"SyntaxError",
-			)
-		}
-		if (closeCode === undefined && reason !== undefined) closeCode = 1000
+		const { code: closeCode, reason: text } = closeArguments(code, reason)
 		if (this.#closeSent || this.#ws.readyState >= CLOSING) return
 		const run = () => {
 			if (this.#closeSent) return

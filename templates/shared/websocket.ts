@@ -388,24 +388,7 @@ export class ServerWebSocket extends EventTarget {
 
 	/** Starts the closing handshake, with the browser's validation of code and reason. */
 	close(code?: number, reason?: string): void {
-		let closeCode: number | undefined
-		if (code !== undefined) {
-			closeCode = clampUnsignedShort(code)
-			if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
-				throw new DOMException(
-					`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
-					"InvalidAccessError",
-				)
-			}
-		}
-		const text = reason === undefined ? "" : wellFormed(String(reason))
-		if (utf8Length(text) > 123) {
-			throw new DOMException(
-				"Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.",
-				"SyntaxError",
-			)
-		}
-		if (closeCode === undefined && reason !== undefined) closeCode = 1000
+		const { code: closeCode, reason: text } = closeArguments(code, reason)
 		if (this.#readyState === CLOSING || this.#readyState === CLOSED) return
 		if (this.#readyState === CONNECTING) {
 			// On the server the handshake is ours to finish: it completes and closes at once.
@@ -678,6 +661,32 @@ function isBlob(value: unknown): value is Blob {
 		typeof (value as { arrayBuffer?: unknown }).arrayBuffer === "function" &&
 		typeof (value as { size?: unknown }).size === "number"
 	)
+}
+
+/**
+ * The code and reason of `close(code?, reason?)`, validated as browsers do
+ * (they throw before anything else happens); a reason without a code means 1000.
+ */
+export function closeArguments(code: number | undefined, reason: string | undefined): { code: number | undefined; reason: string } {
+	let closeCode: number | undefined
+	if (code !== undefined) {
+		closeCode = clampUnsignedShort(code)
+		if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
+			throw new DOMException(
+				`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${closeCode} is neither.`,
+				"InvalidAccessError",
+			)
+		}
+	}
+	const text = reason === undefined ? "" : wellFormed(String(reason))
+	if (utf8Length(text) > 123) {
+		throw new DOMException(
+			"Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.",
+			"SyntaxError",
+		)
+	}
+	if (closeCode === undefined && reason !== undefined) closeCode = 1000
+	return { code: closeCode, reason: text }
 }
 
 /** WebIDL [Clamp] unsigned short, as browsers convert close codes. */
