@@ -690,7 +690,7 @@ export function closeArguments(code: number | undefined, reason: string | undefi
 }
 
 /** WebIDL [Clamp] unsigned short, as browsers convert close codes. */
-export function clampUnsignedShort(value: unknown): number {
+function clampUnsignedShort(value: unknown): number {
 	let x = Number(value)
 	if (Number.isNaN(x)) return 0
 	x = Math.min(Math.max(x, 0), 65535)
@@ -702,7 +702,7 @@ export function clampUnsignedShort(value: unknown): number {
 }
 
 /** Replaces lone surrogates with U+FFFD, as a USVString conversion does. */
-export function wellFormed(text: string): string {
+function wellFormed(text: string): string {
 	return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
 }
 
