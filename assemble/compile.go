@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/zastro-dev/zastro/internal/parallel"
 	"github.com/zastro-dev/zastro/transform/engine"
 )
 
@@ -53,7 +54,7 @@ func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []engin
 	if cached {
 		compile = compileCached
 	}
-	parallel(len(names), func(i int) {
+	parallel.Each(len(names), func(i int) {
 		js[i], msgs[i] = compile(names[i], srcs[names[i]])
 	})
 	out := make(map[string][]byte, len(names))
@@ -63,37 +64,6 @@ func compileAll(srcs map[string][]byte, cached bool) (map[string][]byte, []engin
 		all = append(all, msgs[i]...)
 	}
 	return out, all
-}
-
-// parallel calls f(0) to f(n-1) on up to GOMAXPROCS goroutines and returns
-// when all have returned.
-func parallel(n int, f func(i int)) { parallelOn(runtime.GOMAXPROCS(0), n, f) }
-
-// parallelOn is parallel on up to workers goroutines.
-func parallelOn(workers, n int, f func(i int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // compiledFiles memoizes compileCached by file name and content: the

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/zastro-dev/zastro/internal/parallel"
 )
 
 // WriteDir replaces dir with exactly the given files. The new tree is written
@@ -44,7 +46,7 @@ func WriteDir(dir string, files map[string][]byte) error {
 		}
 	}
 	errs := make([]error, len(names))
-	parallelOn(8, len(names), func(i int) {
+	parallel.On(8, len(names), func(i int) {
 		errs[i] = os.WriteFile(filepath.Join(tmp, filepath.FromSlash(names[i])), files[names[i]], 0o644)
 	})
 	for _, err := range errs {

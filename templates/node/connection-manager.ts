@@ -276,23 +276,25 @@ export class ConnectionManager extends EventEmitter {
 		const connection = new Connection(client, this.#routeKey(client.route))
 		this.#connections.set(connection.id, connection)
 		this.#perIP.set(client.ip, (this.#perIP.get(client.ip) ?? 0) + 1)
+		return { ok: true, admission: this.#admission(connection) }
+	}
+
+	/** The slot of an admitted handshake: its socket, its opening, or its release if it never opens. */
+	#admission(connection: Connection): Admission {
 		let settled = false
 		return {
-			ok: true,
-			admission: {
-				bind: (socket) => {
-					connection.bind(socket as ServerWebSocket)
-					this.#bySocket.set(socket, connection)
-				},
-				open: (ws) => {
-					settled = true
-					return this.#opened(connection, ws)
-				},
-				release: () => {
-					if (settled) return
-					settled = true
-					this.#forget(connection)
-				},
+			bind: (socket) => {
+				connection.bind(socket as ServerWebSocket)
+				this.#bySocket.set(socket, connection)
+			},
+			open: (ws) => {
+				settled = true
+				return this.#opened(connection, ws)
+			},
+			release: () => {
+				if (settled) return
+				settled = true
+				this.#forget(connection)
 			},
 		}
 	}
@@ -697,25 +699,7 @@ export class ConnectionManager extends EventEmitter {
 		this.#perIP.set(client.ip, (this.#perIP.get(client.ip) ?? 0) + 1)
 		cluster.settled(client.ip)
 		cluster.touched()
-		let settled = false
-		return {
-			ok: true,
-			admission: {
-				bind: (socket) => {
-					connection.bind(socket as ServerWebSocket)
-					this.#bySocket.set(socket, connection)
-				},
-				open: (ws) => {
-					settled = true
-					return this.#opened(connection, ws)
-				},
-				release: () => {
-					if (settled) return
-					settled = true
-					this.#forget(connection)
-				},
-			},
-		}
+		return { ok: true, admission: this.#admission(connection) }
 	}
 
 	#refuseClustered(

@@ -8,6 +8,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/zastro-dev/zastro/internal/parallel"
 )
 
 // Apply runs recipe r on one upstream package. Every step that applies to
@@ -240,7 +242,7 @@ func (a *applier) preparse() {
 	}
 	sort.Strings(names)
 	results := make([]parseResult, len(names))
-	eachParallel(len(names), func(i int) {
+	parallel.Each(len(names), func(i int) {
 		results[i].t, results[i].err = Parse(names[i], a.in.Files[names[i]])
 	})
 	a.parsed = make(map[string]parseResult, len(names))
@@ -467,7 +469,7 @@ func (a *applier) splice() map[string][]byte {
 	}
 	// The edited files are parsed again on all cores, then checked in order.
 	reparsed := make([]parseResult, len(edited))
-	eachParallel(len(edited), func(k int) {
+	parallel.Each(len(edited), func(k int) {
 		reparsed[k].t, reparsed[k].err = Parse(edited[k], spliced[k])
 	})
 	for k, file := range edited {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -249,26 +248,4 @@ func before(s1, e1, s2, e2 uint32) bool {
 		return s1 < s2
 	}
 	return e1 > e2
-}
-
-// eachParallel calls f(0) to f(n-1) on up to GOMAXPROCS goroutines and
-// returns when all have returned.
-func eachParallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
