@@ -143,7 +143,7 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	received(bytes: number): void {
 		this.messagesIn++
 		this.bytesIn += bytes
-		this.lastActivity = Date.now()
+		this.lastActivity = timeOfTurn()
 		const route = this.#routeCounters
 		const totals = this.#totals
 		if (route !== undefined && totals !== undefined) {
@@ -157,7 +157,7 @@ export class Connection implements ManagedConnection, TrafficMeter {
 	sent(bytes: number): void {
 		this.messagesOut++
 		this.bytesOut += bytes
-		this.lastActivity = Date.now()
+		this.lastActivity = timeOfTurn()
 		const route = this.#routeCounters
 		const totals = this.#totals
 		if (route !== undefined && totals !== undefined) {
@@ -251,6 +251,27 @@ export class Connection implements ManagedConnection, TrafficMeter {
 		if (result.latency !== undefined) this.latency = result.latency
 		ping.resolve(result)
 	}
+}
+
+// The time of the current turn of the event loop: connections note the time
+// of every message, and reading the clock for each one costs more than the
+// rest of their bookkeeping. Read once per turn, it is as exact as the loop:
+// every message of a turn is handled at that turn's time, give or take the
+// turn's own work.
+let turnTime = 0
+let turnTimeKnown = false
+
+function timeOfTurn(): number {
+	if (!turnTimeKnown) {
+		turnTime = Date.now()
+		turnTimeKnown = true
+		setImmediate(forgetTurnTime)
+	}
+	return turnTime
+}
+
+function forgetTurnTime(): void {
+	turnTimeKnown = false
 }
 
 // Connections from one address, with one agent, to one route share their

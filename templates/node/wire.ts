@@ -4,6 +4,14 @@
 // are shared functions that find their wire on the `ws` object, sends reuse
 // two constant option objects, and received bytes are handed on without a
 // copy (shared/websocket.ts copies only views that do not own their memory).
+//
+// A text message is handed to the route as a string, and routes often send
+// that same string on (an echo, a relay to other sockets, a broadcast). While
+// a text message is dispatched, its received bytes are kept beside its
+// string: sending the very string again writes those bytes, as ws's own echo
+// does, rather than encoding the string once more for every socket. They are
+// the string's UTF-8 exactly, since ws checked them as UTF-8 before
+// decoding (no socket here skips that check).
 
 import type { RawData, WebSocket } from "ws"
 import type { SocketControl, Wire } from "../shared/websocket.js"
@@ -14,6 +22,10 @@ const TEXT = { binary: false } as const
 const BINARY = { binary: true } as const
 
 type WiredSocket = WebSocket & { [WIRE]?: NodeWire }
+
+// The text message being dispatched and its received bytes; empty outside a dispatch.
+let dispatchedText: string | undefined
+let dispatchedBytes: Buffer | undefined
 
 class NodeWire implements Wire {
 	readonly ws: WebSocket
@@ -32,10 +44,17 @@ class NodeWire implements Wire {
 
 	send(data: string | Uint8Array): void {
 		const ws = this.ws
-		if (this.meter !== undefined && ws.readyState === ws.OPEN) {
-			this.meter.sent(typeof data === "string" ? Buffer.byteLength(data) : data.byteLength)
+		if (typeof data === "string") {
+			// The string being dispatched goes out as the bytes it came in as.
+			const bytes = data === dispatchedText ? dispatchedBytes : undefined
+			if (this.meter !== undefined && ws.readyState === ws.OPEN) {
+				this.meter.sent(bytes !== undefined ? bytes.byteLength : Buffer.byteLength(data))
+			}
+			ws.send(bytes ?? data, TEXT)
+			return
 		}
-		ws.send(data, typeof data === "string" ? TEXT : BINARY)
+		if (this.meter !== undefined && ws.readyState === ws.OPEN) this.meter.sent(data.byteLength)
+		ws.send(data, BINARY)
 	}
 
 	close(code: number | undefined, reason: string): void {
@@ -64,7 +83,20 @@ function onMessage(this: WiredSocket, data: RawData, isBinary: boolean): void {
 	if (Array.isArray(data)) data = Buffer.concat(data) // only with binaryType "fragments", never set here
 	wire.meter?.received(data.byteLength)
 	if (!isBinary) {
-		wire.control.message(Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.from(data).toString("utf8"))
+		const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data)
+		const text = bytes.toString("utf8")
+		const outerText = dispatchedText
+		const outerBytes = dispatchedBytes
+		dispatchedText = text
+		dispatchedBytes = bytes
+		try {
+			wire.control.message(text)
+		} finally {
+			// A message dispatched from within another's handler (a socket closed
+			// by its peer's handler...) leaves the outer one as it was.
+			dispatchedText = outerText
+			dispatchedBytes = outerBytes
+		}
 	} else {
 		wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
 	}

@@ -124,6 +124,157 @@ const createMessageEvent: MessageEventFactory = ((): MessageEventFactory => {
 	return (data, origin) => new ServerMessageEvent(data, origin)
 })()
 
+/**
+ * The `message` event of a socket whose only message listener is its
+ * `onmessage` handler, the usual case. The socket calls the handler itself
+ * rather than through the host's EventTarget, and the event is an object of
+ * its own that answers every member of Event and MessageEvent as a dispatched
+ * browser event does (target, currentTarget and eventPhase while the handler
+ * runs, and after). It skips the host's Event constructor, which on Node
+ * reads the clock for timeStamp on every message: timeStamp is read when it
+ * is first asked for. Used only where every member of the host's Event and
+ * MessageEvent is covered (checked below); elsewhere, or with listeners
+ * added, messages are dispatched as usual.
+ */
+type DirectMessageEventFactory = (data: unknown, origin: string, target: EventTarget) => DirectEvent
+
+interface DirectEvent {
+	/** The handler returned: currentTarget and eventPhase read as after a dispatch. */
+	dispatched(): void
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom")
+
+const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): DirectMessageEventFactory | undefined => {
+	const Native = (globalThis as { MessageEvent?: typeof MessageEvent }).MessageEvent
+	// Only where MessageEvent is written in JavaScript (Node), not native (workerd, Deno).
+	if (typeof Native !== "function" || typeof EventTarget !== "function") return undefined
+	if (!Function.prototype.toString.call(Native).startsWith("class")) return undefined
+	const AT_TARGET = 2
+	const NONE = 0
+	class DirectMessageEvent implements DirectEvent {
+		readonly #data: unknown
+		readonly #origin: string
+		readonly #target: EventTarget
+		#dispatching = true
+		#stopped = false
+		#timeStamp: number | undefined
+		constructor(data: unknown, origin: string, target: EventTarget) {
+			this.#data = data
+			this.#origin = origin
+			this.#target = target
+		}
+		dispatched(): void {
+			this.#dispatching = false
+		}
+		get type(): string {
+			return "message"
+		}
+		get target(): EventTarget {
+			return this.#target
+		}
+		get srcElement(): EventTarget {
+			return this.#target
+		}
+		get currentTarget(): EventTarget | null {
+			return this.#dispatching ? this.#target : null
+		}
+		get eventPhase(): number {
+			return this.#dispatching ? AT_TARGET : NONE
+		}
+		composedPath(): EventTarget[] {
+			return this.#dispatching ? [this.#target] : []
+		}
+		get bubbles(): boolean {
+			return false
+		}
+		get cancelable(): boolean {
+			return false
+		}
+		get composed(): boolean {
+			return false
+		}
+		get defaultPrevented(): boolean {
+			return false
+		}
+		get returnValue(): boolean {
+			return true
+		}
+		set returnValue(_value: boolean) {
+			// not cancelable: nothing to prevent
+		}
+		get cancelBubble(): boolean {
+			return this.#stopped
+		}
+		set cancelBubble(value: boolean) {
+			if (value) this.#stopped = true
+		}
+		stopPropagation(): void {
+			this.#stopped = true
+		}
+		stopImmediatePropagation(): void {
+			this.#stopped = true
+		}
+		preventDefault(): void {
+			// not cancelable: nothing to prevent
+		}
+		initEvent(): void {
+			// a dispatched event keeps its type, as in browsers during dispatch
+		}
+		get isTrusted(): boolean {
+			return false
+		}
+		get timeStamp(): number {
+			return (this.#timeStamp ??= performance.now())
+		}
+		get data(): unknown {
+			return this.#data
+		}
+		get origin(): string {
+			return this.#origin
+		}
+		get lastEventId(): string {
+			return ""
+		}
+		get source(): null {
+			return null
+		}
+		get ports(): readonly unknown[] {
+			return ports
+		}
+		initMessageEvent(): void {
+			// as initEvent
+		}
+		[INSPECT](depth: number): string | object {
+			if (depth < 0) return "MessageEvent"
+			const shown = { type: "message", defaultPrevented: false, cancelable: false, timeStamp: this.timeStamp, data: this.#data }
+			Object.defineProperty(shown, Symbol.toStringTag, { value: "MessageEvent" })
+			return shown
+		}
+	}
+	Object.defineProperty(DirectMessageEvent, "name", { value: "MessageEvent" })
+	try {
+		Object.setPrototypeOf(DirectMessageEvent.prototype, Native.prototype)
+		// Every member the host's Event and MessageEvent have must be answered here,
+		// or the host's own would run on an object it does not know and throw.
+		const own = new Set(Reflect.ownKeys(DirectMessageEvent.prototype))
+		for (const proto of [Event.prototype, Native.prototype]) {
+			for (const key of Reflect.ownKeys(proto)) {
+				if (key === "constructor" || key === Symbol.toStringTag || own.has(key)) continue
+				const descriptor = Object.getOwnPropertyDescriptor(proto, key)
+				// Constants (NONE, AT_TARGET...) read the same on any object.
+				if (descriptor !== undefined && !("get" in descriptor) && typeof descriptor.value !== "function") continue
+				return undefined
+			}
+		}
+		const probe = new DirectMessageEvent("", "", new EventTarget())
+		if (!(probe instanceof Native) || !(probe instanceof Event)) return undefined
+	} catch {
+		return undefined
+	}
+	return (data, origin, target) => new DirectMessageEvent(data, origin, target)
+})()
+
 const INTERNAL = Symbol("zastro.websocket")
 const CONNECTING = 0
 const OPEN = 1
@@ -133,6 +284,8 @@ const CLOSED = 3
 const CLOSE_SENT = 1
 const FAILED = 2
 const DRAINING = 4
+// addEventListener() was called for "message": messages go through the host's dispatch.
+const MESSAGE_LISTENERS = 8
 
 // workerd (Cloudflare Workers) calls an EventTarget's `on<type>` property by
 // itself on every dispatch, ahead of the listeners (cloudflare/workerd#6022):
@@ -245,7 +398,7 @@ export class ServerWebSocket extends EventTarget {
 	#extensions = ""
 	#binaryType: BinaryType = "blob"
 	#wire: Wire | undefined
-	// CLOSE_SENT, FAILED and DRAINING, in one field.
+	// CLOSE_SENT, FAILED, DRAINING and MESSAGE_LISTENERS, in one field.
 	#flags = 0
 	#pendingClose: { code: number | undefined; reason: string } | undefined
 	// Made on first use: most sockets never queue, and have one or two handlers.
@@ -335,6 +488,7 @@ export class ServerWebSocket extends EventTarget {
 
 	override addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
 		if (listener === null || listener === undefined) return
+		if (type === "message") this.#flags |= MESSAGE_LISTENERS
 		super.addEventListener(type, this.#guard(type, listener), options)
 	}
 
@@ -426,6 +580,15 @@ export class ServerWebSocket extends EventTarget {
 		else if (this.#binaryType === "blob") value = new Blob([data]) // copies the bytes itself
 		else value = data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
 		this.#origin ??= originOf(this.#url)
+		const handler = this.#onmessage
+		if (createDirectMessageEvent !== undefined && (this.#flags & MESSAGE_LISTENERS) === 0) {
+			// Only the handler listens, if anyone: it is called without the host's dispatch.
+			if (handler === undefined) return
+			const event = createDirectMessageEvent(value, this.#origin, this)
+			this.#invoke("message", handler, event as unknown as Event)
+			event.dispatched()
+			return
+		}
 		this.dispatchEvent(createMessageEvent(value, this.#origin))
 	}
 

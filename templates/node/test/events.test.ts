@@ -8,6 +8,7 @@
 // does, with a wire that records what is sent.
 
 import assert from "node:assert/strict"
+import { inspect } from "node:util"
 import { afterEach, beforeEach, test } from "node:test"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl, type Wire } from "../../shared/websocket.js"
 
@@ -192,4 +193,72 @@ test("the open, message, error and close handlers fire in order", () => {
 	control.error(new Error("protocol error"))
 	control.closed(1006, "")
 	assert.deepEqual(seen, ["open", "message:hi", "error", "close:1006:false"])
+})
+
+// Every getter of Event and MessageEvent, read from an event; the socket reads as "socket".
+function readEvent(event: Event, socket: ServerWebSocket): Record<string, unknown> {
+	const out: Record<string, unknown> = {}
+	for (const proto of [Event.prototype, MessageEvent.prototype]) {
+		for (const key of Reflect.ownKeys(proto)) {
+			if (typeof key !== "string") continue
+			const descriptor = Object.getOwnPropertyDescriptor(proto, key)
+			if (descriptor?.get === undefined) continue
+			const value = (event as unknown as Record<string, unknown>)[key]
+			out[key] = key === "timeStamp" ? typeof value : value === socket ? "socket" : value
+		}
+	}
+	out.composedPath = event.composedPath().map((target) => (target === socket ? "socket" : target))
+	out.string = Object.prototype.toString.call(event)
+	out.isMessageEvent = event instanceof MessageEvent
+	return out
+}
+
+test("a message event reads the same, during its handler and after, with or without listeners", () => {
+	// With only a handler the socket calls it without the host's dispatch;
+	// with a listener too, the host's EventTarget dispatches.
+	const runs = [false, true].map((withListener) => {
+		const { socket, control } = openSocket()
+		let during: Record<string, unknown> | undefined
+		let kept: Event | undefined
+		socket.onmessage = (event) => {
+			during = readEvent(event, socket)
+			kept = event
+		}
+		if (withListener) socket.addEventListener("message", () => {})
+		const dispatch = EventTarget.prototype.dispatchEvent
+		let hostDispatches = 0
+		EventTarget.prototype.dispatchEvent = function (this: EventTarget, event: Event) {
+			hostDispatches++
+			return dispatch.call(this, event)
+		}
+		try {
+			control.message("hello")
+		} finally {
+			EventTarget.prototype.dispatchEvent = dispatch
+		}
+		assert.ok(kept !== undefined && during !== undefined)
+		return { during, after: readEvent(kept, socket), hostDispatches, inspected: inspect(kept) }
+	})
+	const [direct, dispatched] = runs
+	assert.equal(direct.hostDispatches, 0)
+	assert.equal(dispatched.hostDispatches, 1)
+	assert.deepEqual(direct.during, dispatched.during)
+	assert.deepEqual(direct.after, dispatched.after)
+	assert.equal(direct.during.data, "hello")
+	assert.equal(direct.during.currentTarget, "socket")
+	assert.equal(direct.during.eventPhase, AT_TARGET)
+	assert.equal(direct.after.currentTarget, null)
+	assert.equal(direct.after.eventPhase, NONE)
+	assert.equal(direct.after.string, Object.prototype.toString.call(new MessageEvent("message")))
+	assert.match(direct.inspected, /MessageEvent/)
+	assert.match(direct.inspected, /hello/)
+})
+
+test("a message event without handler or listener is not made, and a handler set later gets the next", () => {
+	const { socket, control } = openSocket()
+	control.message("unheard")
+	const seen: unknown[] = []
+	socket.onmessage = (event) => seen.push((event as MessageEvent).data, event.timeStamp > 0)
+	control.message("heard")
+	assert.deepEqual(seen, ["heard", true])
 })
