@@ -1,12 +1,13 @@
 // Runtime benchmark: the generated Node adapter (an Astro standalone server
 // whose echo route uses ctx.locals.upgradeWebSocket()) against a plain `ws`
-// echo server, in one go and interleaved (each round alternates which server
-// goes first, metric by metric), on loopback only. Prints, per server, the
+// echo server, in one go and interleaved (the echo runs alternate between the
+// servers every 250 ms; each round alternates which server goes first, metric
+// by metric), on loopback only. Prints, per server, the
 // median over the rounds of
 //
 //   echo round-trips per second   (N connections, one 32-byte message in flight each)
-//   server CPU per round trip     (user + system time of the server process over
-//                                  the echo run, from /proc/<pid>/stat)
+//   server CPU per round trip     (CPU time of the server process, all threads,
+//                                  over the echo run, from /proc/<pid>/task/*/schedstat)
 //   p99 echo latency              (send to echo, every round trip of the echo run)
 //   handshakes per second         (open + close, C at a time), and the server
 //                                  CPU per handshake
@@ -27,7 +28,7 @@
 // older build of the app, for a before/after comparison); --summary no leaves
 // out the last line.
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs"
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs"
 import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -143,13 +144,28 @@ async function openMany(url, n) {
   return out
 }
 
-// User + system CPU time of a process, in clock ticks (Linux /proc), or
-// undefined where there is no /proc.
-function cpuTicks(pid) {
+// CPU time of a process, all its threads (V8's GC helpers included), in µs:
+// from the scheduler's own count in /proc/<pid>/task/*/schedstat, exact to
+// the nanosecond, else user + system time from /proc/<pid>/stat, which the
+// kernel counts in 10 ms ticks; undefined where there is no /proc.
+function cpuMicros(pid) {
+  try {
+    let ns = 0
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0])
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    if (ns > 0) return ns / 1000
+  } catch {
+    // no schedstat: the tick count below
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
+    return (Number(fields[11]) + Number(fields[12])) * 10_000 // utime, stime (fields 14 and 15), ticks of 10 ms
   } catch {
     return undefined
   }
@@ -163,46 +179,67 @@ function percentile(values, p) {
 
 // Round trips per second: each connection keeps one message in flight. Also
 // the server's CPU time per round trip and the p99 of the round-trip times.
-async function echo(server, secs) {
-  const sockets = await openMany(server.url, connections)
+// The servers take turns in slices of SLICE_MS (one server's connections
+// busy at a time), so that both see the same machine: a change in the load
+// of a shared machine lasts longer than a slice and falls on both alike.
+const SLICE_MS = 250
+
+async function echoPair(servers, secs) {
   const payload = "x".repeat(32)
-  const latencies = []
-  let count = 0
-  const cpuBefore = cpuTicks(server.child.pid)
-  const start = performance.now()
-  const deadline = start + secs * 1000
-  await Promise.all(
-    sockets.map(
-      (ws) =>
-        new Promise((res) => {
-          let sentAt = performance.now()
-          ws.on("message", () => {
-            const now = performance.now()
-            latencies.push(now - sentAt)
-            count++
-            if (now < deadline) {
-              sentAt = now
-              ws.send(payload)
-            } else res()
-          })
-          ws.send(payload)
-        }),
-    ),
-  )
-  const elapsed = (performance.now() - start) / 1000
-  const cpuAfter = cpuTicks(server.child.pid)
-  await Promise.all(sockets.map(close))
-  return {
-    rate: count / elapsed,
-    cpuPerRoundTrip: cpuBefore === undefined || cpuAfter === undefined ? NaN : (cpuAfter - cpuBefore) / count,
-    p99: percentile(latencies, 99),
+  const runs = []
+  for (const server of servers) {
+    runs.push({ server, sockets: await openMany(server.url, connections), latencies: [], count: 0, ms: 0, cpu: 0 })
   }
+  const slices = Math.max(2, Math.round((secs * 1000) / SLICE_MS))
+  for (let i = 0; i < slices; i++) {
+    // ABBA order: neither server always goes first after the other.
+    const order = (i >> 1) % 2 === 0 ? runs : [...runs].reverse()
+    const run = order[i % 2 === 0 ? 0 : 1] ?? order[0]
+    const cpuBefore = cpuMicros(run.server.child.pid)
+    const start = performance.now()
+    const deadline = start + SLICE_MS
+    await Promise.all(
+      run.sockets.map(
+        (ws) =>
+          new Promise((res) => {
+            let sentAt = performance.now()
+            const onMessage = () => {
+              const now = performance.now()
+              run.latencies.push(now - sentAt)
+              run.count++
+              if (now < deadline) {
+                sentAt = now
+                ws.send(payload)
+              } else {
+                ws.off("message", onMessage)
+                res()
+              }
+            }
+            ws.on("message", onMessage)
+            ws.send(payload)
+          }),
+      ),
+    )
+    run.ms += performance.now() - start
+    const cpuAfter = cpuMicros(run.server.child.pid)
+    run.cpu = cpuBefore === undefined || cpuAfter === undefined ? NaN : run.cpu + (cpuAfter - cpuBefore)
+  }
+  const out = new Map()
+  for (const run of runs) {
+    await Promise.all(run.sockets.map(close))
+    out.set(run.server, {
+      rate: run.count / (run.ms / 1000),
+      cpuPerRoundTrip: run.cpu / run.count,
+      p99: percentile(run.latencies, 99),
+    })
+  }
+  return out
 }
 
 // Handshakes per second: open, then close, `concurrency` at a time.
 async function handshakes(server, secs) {
   let count = 0
-  const cpuBefore = cpuTicks(server.child.pid)
+  const cpuBefore = cpuMicros(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
@@ -217,9 +254,9 @@ async function handshakes(server, secs) {
   return { rate: count / ((performance.now() - start) / 1000), cpu: cpuPerOp(server, cpuBefore, count) }
 }
 
-// Server CPU time per operation since `before`, in clock ticks.
+// Server CPU time per operation since `before`, in µs.
 function cpuPerOp(server, before, count) {
-  const after = cpuTicks(server.child.pid)
+  const after = cpuMicros(server.child.pid)
   return before === undefined || after === undefined ? NaN : (after - before) / count
 }
 
@@ -239,7 +276,7 @@ function plainGet(url) {
 
 async function gets(server, secs) {
   let count = 0
-  const cpuBefore = cpuTicks(server.child.pid)
+  const cpuBefore = cpuMicros(server.child.pid)
   const start = performance.now()
   const deadline = start + secs * 1000
   await Promise.all(
@@ -281,8 +318,8 @@ const servers = [zastro, plain]
 log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, ${seconds} s per measure, ${connections} echo connections, ${concurrency} handshakes at a time, ${idle} idle connections`)
 
 // Warm up the JIT of both servers on both paths before measuring.
+await echoPair(servers, 2)
 for (const s of servers) {
-  await echo(s, 1)
   await handshakes(s, 1)
   await gets(s, 0.5)
 }
@@ -290,8 +327,9 @@ for (const s of servers) {
 const samples = Object.fromEntries(servers.map((s) => [s.name, { echo: [], cpu: [], p99: [], handshakes: [], hsCpu: [], gets: [], getCpu: [], heap: [], rss: [] }]))
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? servers : [...servers].reverse()
-  for (const s of order) {
-    const e = await echo(s, seconds)
+  const pair = await echoPair(order, seconds)
+  for (const s of servers) {
+    const e = pair.get(s)
     samples[s.name].echo.push(e.rate)
     samples[s.name].cpu.push(e.cpuPerRoundTrip)
     samples[s.name].p99.push(e.p99)
@@ -329,12 +367,12 @@ for (const s of servers) {
   const x = samples[s.name]
   result[s.name] = {
     echo_round_trips_per_s: median(x.echo),
-    cpu_us_per_round_trip: median(x.cpu) * 10_000, // clock ticks of 10 ms (USER_HZ)
+    cpu_us_per_round_trip: median(x.cpu),
     p99_echo_ms: median(x.p99),
     handshakes_per_s: median(x.handshakes),
-    cpu_us_per_handshake: median(x.hsCpu) * 10_000,
+    cpu_us_per_handshake: median(x.hsCpu),
     plain_gets_per_s: median(x.gets),
-    cpu_us_per_plain_get: median(x.getCpu) * 10_000,
+    cpu_us_per_plain_get: median(x.getCpu),
     heap_bytes_per_idle_connection: median(x.heap),
     rss_bytes_per_idle_connection: median(x.rss),
   }
