@@ -14,6 +14,8 @@
 # Env:
 #   ZASTRO_BENCH_ADAPTER_VERSION  @astrojs/node version to build from (default 11.1.6)
 #   ZASTRO_BENCH_DIR              work folder (default <repo>/.cache/bench)
+#   ZASTRO_BENCH_NODE_VERSION     Node version of the servers and the driver (default 24.22.3;
+#                                 22.23.3 is the one the end-to-end suites use)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +24,9 @@ version="${ZASTRO_BENCH_ADAPTER_VERSION:-11.1.6}"
 work="${ZASTRO_BENCH_DIR:-$repo/.cache/bench}"
 log() { echo "bench: $*" >&2; }
 
-node_bin="$(bash "$repo/scripts/node.sh")"
+# The Node the servers run on: 24 by default, the line users deploy on now
+# (fetched from npm by scripts/node.sh like the end-to-end suites' 22).
+node_bin="$(ZASTRO_NODE_VERSION="${ZASTRO_BENCH_NODE_VERSION:-24.22.3}" ZASTRO_NODE_FORCE=1 bash "$repo/scripts/node.sh")"
 export PATH="$(dirname "$node_bin"):$PATH"
 export ASTRO_TELEMETRY_DISABLED=1 ASTRO_DISABLE_UPDATE_CHECK=true NO_COLOR=1
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
@@ -41,7 +45,12 @@ cd "$work/app"
 log "npm install (astro, ws, the generated package)"
 # --install-links copies the file: dependency in as a real folder, as from
 # a tarball, so that its peer astro resolves from the app.
+# Every build of one upstream version has the same package version, and npm
+# keeps an installed folder whose version it already has: the old build goes
+# first, and the installed files must be the ones just built.
+rm -rf node_modules/zastro-websockets-node
 "$repo/scripts/npm-retry.sh" 600 npm.log install --install-links --no-package-lock --prefer-offline || exit 1
+diff -rq "$work/pkg/node/dist" node_modules/zastro-websockets-node/dist >&2 || { log "node_modules/zastro-websockets-node is not the package just built"; exit 1; }
 
 log "astro build"
 node node_modules/.bin/astro build >astro-build.log 2>&1 || { tail -n 40 astro-build.log >&2; exit 1; }
