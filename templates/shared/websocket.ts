@@ -136,23 +136,23 @@ const createMessageEvent: MessageEventFactory = ((): MessageEventFactory => {
  * MessageEvent is covered (checked below); elsewhere, or with listeners
  * added, messages are dispatched as usual.
  */
-type DirectMessageEventFactory = (data: unknown, origin: string, target: EventTarget) => DirectEvent
-
-interface DirectEvent {
+interface DirectMessageEvents {
+	create(data: unknown, origin: string, target: EventTarget): Event
 	/** The handler returned: currentTarget and eventPhase read as after a dispatch. */
-	dispatched(): void
+	dispatched(event: Event): void
 }
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom")
 
-const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): DirectMessageEventFactory | undefined => {
+const directMessageEvents: DirectMessageEvents | undefined = ((): DirectMessageEvents | undefined => {
 	const Native = (globalThis as { MessageEvent?: typeof MessageEvent }).MessageEvent
 	// Only where MessageEvent is written in JavaScript (Node), not native (workerd, Deno).
 	if (typeof Native !== "function" || typeof EventTarget !== "function") return undefined
 	if (!Function.prototype.toString.call(Native).startsWith("class")) return undefined
 	const AT_TARGET = 2
 	const NONE = 0
-	class DirectMessageEvent implements DirectEvent {
+	let endDispatch!: (event: DirectMessageEvent) => void
+	class DirectMessageEvent {
 		readonly #data: unknown
 		readonly #origin: string
 		readonly #target: EventTarget
@@ -164,8 +164,10 @@ const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): Dir
 			this.#origin = origin
 			this.#target = target
 		}
-		dispatched(): void {
-			this.#dispatching = false
+		static {
+			endDispatch = (event) => {
+				event.#dispatching = false
+			}
 		}
 		get type(): string {
 			return "message"
@@ -242,9 +244,6 @@ const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): Dir
 		get ports(): readonly unknown[] {
 			return ports
 		}
-		initMessageEvent(): void {
-			// as initEvent
-		}
 		[INSPECT](depth: number): string | object {
 			if (depth < 0) return "MessageEvent"
 			const shown = { type: "message", defaultPrevented: false, cancelable: false, timeStamp: this.timeStamp, data: this.#data }
@@ -255,6 +254,14 @@ const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): Dir
 	Object.defineProperty(DirectMessageEvent, "name", { value: "MessageEvent" })
 	try {
 		Object.setPrototypeOf(DirectMessageEvent.prototype, Native.prototype)
+		// Where the host's MessageEvent has the legacy initializer (Node 22 and later), as initEvent.
+		if (typeof (Native.prototype as { initMessageEvent?: unknown }).initMessageEvent === "function") {
+			Object.defineProperty(DirectMessageEvent.prototype, "initMessageEvent", {
+				value: function initMessageEvent(): void {},
+				writable: true,
+				configurable: true,
+			})
+		}
 		// Every member the host's Event and MessageEvent have must be answered here,
 		// or the host's own would run on an object it does not know and throw.
 		const own = new Set(Reflect.ownKeys(DirectMessageEvent.prototype))
@@ -272,7 +279,10 @@ const createDirectMessageEvent: DirectMessageEventFactory | undefined = ((): Dir
 	} catch {
 		return undefined
 	}
-	return (data, origin, target) => new DirectMessageEvent(data, origin, target)
+	return {
+		create: (data, origin, target) => new DirectMessageEvent(data, origin, target) as unknown as Event,
+		dispatched: (event) => endDispatch(event as unknown as DirectMessageEvent),
+	}
 })()
 
 const INTERNAL = Symbol("zastro.websocket")
@@ -581,12 +591,12 @@ export class ServerWebSocket extends EventTarget {
 		else value = data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
 		this.#origin ??= originOf(this.#url)
 		const handler = this.#onmessage
-		if (createDirectMessageEvent !== undefined && (this.#flags & MESSAGE_LISTENERS) === 0) {
+		if (directMessageEvents !== undefined && (this.#flags & MESSAGE_LISTENERS) === 0) {
 			// Only the handler listens, if anyone: it is called without the host's dispatch.
 			if (handler === undefined) return
-			const event = createDirectMessageEvent(value, this.#origin, this)
-			this.#invoke("message", handler, event as unknown as Event)
-			event.dispatched()
+			const event = directMessageEvents.create(value, this.#origin, this)
+			this.#invoke("message", handler, event)
+			directMessageEvents.dispatched(event)
 			return
 		}
 		this.dispatchEvent(createMessageEvent(value, this.#origin))

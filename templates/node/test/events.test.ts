@@ -237,7 +237,12 @@ test("a message event reads the same, during its handler and after, with or with
 			EventTarget.prototype.dispatchEvent = dispatch
 		}
 		assert.ok(kept !== undefined && during !== undefined)
-		return { during, after: readEvent(kept, socket), hostDispatches, inspected: inspect(kept) }
+		const known = new Set([...Reflect.ownKeys(Event.prototype), ...Reflect.ownKeys(MessageEvent.prototype)])
+		const extra: string[] = []
+		for (let proto = Object.getPrototypeOf(kept); proto !== null && proto !== MessageEvent.prototype; proto = Object.getPrototypeOf(proto)) {
+			for (const key of Reflect.ownKeys(proto)) if (!known.has(key)) extra.push(String(key))
+		}
+		return { during, after: readEvent(kept, socket), hostDispatches, inspected: inspect(kept), extra }
 	})
 	const [direct, dispatched] = runs
 	assert.equal(direct.hostDispatches, 0)
@@ -250,6 +255,9 @@ test("a message event reads the same, during its handler and after, with or with
 	assert.equal(direct.after.currentTarget, null)
 	assert.equal(direct.after.eventPhase, NONE)
 	assert.equal(direct.after.string, Object.prototype.toString.call(new MessageEvent("message")))
+	// No member of its own beyond what the host's events have.
+	assert.deepEqual(direct.extra, [])
+	assert.deepEqual(dispatched.extra, [])
 	assert.match(direct.inspected, /MessageEvent/)
 	assert.match(direct.inspected, /hello/)
 })

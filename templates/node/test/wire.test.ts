@@ -18,12 +18,15 @@ const sockets = new Set<ServerWebSocket>()
 before(async () => {
 	server = await startServer(({ locals, url }) => {
 		if (!locals.isUpgradeRequest) return new Response("Upgrade required", { status: 426 })
-		const { socket, response } = locals.upgradeWebSocket()
+		const upgrade = locals.upgradeWebSocket()
+		// Seen through the public interface, as user code sees it (env.d.ts).
+		const socket = upgrade.socket as unknown as ServerWebSocket
+		const response = upgrade.response
 		const route = url.pathname
 		sockets.add(socket)
 		socket.onclose = () => sockets.delete(socket)
 		socket.onmessage = (event) => {
-			const text = event.data as string
+			const text = (event as MessageEvent).data as string
 			if (route === "/echo") {
 				socket.send(text)
 			} else if (route === "/relay") {
