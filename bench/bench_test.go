@@ -89,4 +89,26 @@ func TestRuntimeDriver(t *testing.T) {
 	}
 	t.Logf("ws against itself: echo %.2f×, handshakes %.2f×, heap %.2f× (noise on this machine)",
 		rep.Ratios["echo_round_trips_per_s"], rep.Ratios["handshakes_per_s"], rep.Ratios["heap_bytes_per_idle_connection"])
+
+	// --echo-only: the echo figures alone, the others reported as not measured.
+	out = command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",
+		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.5", "--connections", "4", "--echo-only")
+	text := string(out)
+	for _, row := range []string{"| echo round-trips/s |", "| server CPU per round trip |", "| p99 echo latency |"} {
+		if !strings.Contains(text, row) {
+			t.Errorf("--echo-only: no row %q in\n%s", row, text)
+		}
+	}
+	if strings.Contains(text, "handshakes/s") || strings.Contains(text, "memory per idle connection") {
+		t.Errorf("--echo-only reported handshakes or memory:\n%s", text)
+	}
+	lines = strings.Split(strings.TrimSpace(text), "\n")
+	for _, field := range strings.Fields(lines[len(lines)-1]) {
+		key, value, _ := strings.Cut(field, "=")
+		v, err := strconv.ParseFloat(value, 64)
+		measured := key == "throughput_ratio" || key == "cpu_per_rt_ratio" || key == "p99_ratio"
+		if measured && (err != nil || !(v > 0)) || !measured && value != "NaN" {
+			t.Errorf("--echo-only last line: field %q", field)
+		}
+	}
 }

@@ -26,7 +26,8 @@
 //
 // The baseline can be another server with a WebSocket echo at --ws-path (an
 // older build of the app, for a before/after comparison); --summary no leaves
-// out the last line.
+// out the last line; --echo-only measures the echo alone, with no handshakes,
+// GETs or idle connections (and their garbage) between the echo runs.
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from "node:fs"
 import { request } from "node:http"
@@ -54,6 +55,8 @@ const { values: opt } = parseArgs({
     // "no": leave out the last line of ratios (run.sh's comparison without Astro)
     summary: { type: "string", default: "yes" },
     json: { type: "boolean", default: false },
+    // only the echo runs: no handshakes, GETs or idle connections between them
+    "echo-only": { type: "boolean", default: false },
   },
 })
 if (!opt["zastro-entry"] || !opt["ws-server"]) {
@@ -319,7 +322,7 @@ log(`bench: ${zastro.name} ${zastro.url} vs ws ${plain.url}; ${rounds} rounds, $
 
 // Warm up the JIT of both servers on both paths before measuring.
 await echoPair(servers, 2)
-for (const s of servers) {
+for (const s of opt["echo-only"] ? [] : servers) {
   await handshakes(s, 1)
   await gets(s, 0.5)
 }
@@ -333,6 +336,11 @@ for (let r = 0; r < rounds; r++) {
     samples[s.name].echo.push(e.rate)
     samples[s.name].cpu.push(e.cpuPerRoundTrip)
     samples[s.name].p99.push(e.p99)
+  }
+  if (opt["echo-only"]) {
+    for (const s of servers) for (const key of ["handshakes", "hsCpu", "gets", "getCpu", "heap", "rss"]) samples[s.name][key].push(NaN)
+    log(`round ${r + 1}/${rounds}: ` + servers.map((s) => `${s.name} ${Math.round(samples[s.name].echo.at(-1))} rt/s ${samples[s.name].p99.at(-1).toFixed(2)} ms p99`).join(" | "))
+    continue
   }
   for (const s of order) {
     const h = await handshakes(s, seconds)
@@ -417,11 +425,15 @@ const rows = [
 const out = [
   `| metric (median of ${rounds} rounds) | ${zastro.name} | ws | ratio |`,
   "| --- | ---: | ---: | ---: |",
-  ...rows.map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
-  "",
-  `server CPU per handshake: ws ${int(split.ws_handshake_us)} µs, + route pipeline ${int(split.route_pipeline_us)} µs, ` +
-    `+ upgrade plumbing ${int(split.upgrade_plumbing_us)} µs`,
+  ...rows.filter(([, , , r]) => !Number.isNaN(r)).map(([m, a, b, r]) => `| ${m} | ${a} | ${b} | ${r.toFixed(2)}× |`),
 ]
+if (!opt["echo-only"]) {
+  out.push(
+    "",
+    `server CPU per handshake: ws ${int(split.ws_handshake_us)} µs, + route pipeline ${int(split.route_pipeline_us)} µs, ` +
+      `+ upgrade plumbing ${int(split.upgrade_plumbing_us)} µs`,
+  )
+}
 if (opt.json) {
   console.log(JSON.stringify({ node: process.version, rounds, seconds, connections, concurrency, idle, results: result, ratios, split, samples }, null, 2))
 } else {
