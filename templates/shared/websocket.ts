@@ -294,8 +294,10 @@ const CLOSED = 3
 const CLOSE_SENT = 1
 const FAILED = 2
 const DRAINING = 4
-// addEventListener() was called for "message": messages go through the host's dispatch.
-const MESSAGE_LISTENERS = 8
+// addEventListener() was called for the type. An event that no handler and no
+// listener would hear is not made at all; messages with listeners go through
+// the host's dispatch.
+const LISTENERS: Readonly<Record<HandlerType, number>> = { open: 8, message: 16, error: 32, close: 64 }
 
 // workerd (Cloudflare Workers) calls an EventTarget's `on<type>` property by
 // itself on every dispatch, ahead of the listeners (cloudflare/workerd#6022):
@@ -408,7 +410,7 @@ export class ServerWebSocket extends EventTarget {
 	#extensions = ""
 	#binaryType: BinaryType = "blob"
 	#wire: Wire | undefined
-	// CLOSE_SENT, FAILED, DRAINING and MESSAGE_LISTENERS, in one field.
+	// CLOSE_SENT, FAILED, DRAINING and the LISTENERS bits, in one field.
 	#flags = 0
 	#pendingClose: { code: number | undefined; reason: string } | undefined
 	// Made on first use: most sockets never queue, and have one or two handlers.
@@ -498,7 +500,7 @@ export class ServerWebSocket extends EventTarget {
 
 	override addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
 		if (listener === null || listener === undefined) return
-		if (type === "message") this.#flags |= MESSAGE_LISTENERS
+		if (type === "open" || type === "message" || type === "error" || type === "close") this.#flags |= LISTENERS[type]
 		super.addEventListener(type, this.#guard(type, listener), options)
 	}
 
@@ -579,7 +581,7 @@ export class ServerWebSocket extends EventTarget {
 			return
 		}
 		this.#readyState = OPEN
-		this.dispatchEvent(new Event("open"))
+		if (this.#hears("open")) this.dispatchEvent(new Event("open"))
 	}
 
 	#message(data: string | ArrayBuffer | Uint8Array): void {
@@ -591,7 +593,7 @@ export class ServerWebSocket extends EventTarget {
 		else value = data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
 		this.#origin ??= originOf(this.#url)
 		const handler = this.#onmessage
-		if (directMessageEvents !== undefined && (this.#flags & MESSAGE_LISTENERS) === 0) {
+		if (directMessageEvents !== undefined && (this.#flags & LISTENERS.message) === 0) {
 			// Only the handler listens, if anyone: it is called without the host's dispatch.
 			if (handler === undefined) return
 			const event = directMessageEvents.create(value, this.#origin, this)
@@ -611,16 +613,16 @@ export class ServerWebSocket extends EventTarget {
 		this.#queue = undefined
 		const failed = (this.#flags & FAILED) !== 0
 		const wasClean = !failed && code !== 1006
-		if (failed) this.dispatchEvent(new Event("error"))
-		this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }))
+		if (failed && this.#hears("error")) this.dispatchEvent(new Event("error"))
+		if (this.#hears("close")) this.dispatchEvent(new CloseEventClass("close", { code, reason, wasClean }))
 	}
 
 	#abort(): void {
 		if (this.#readyState === CLOSED || this.#wire !== undefined) return
 		this.#readyState = CLOSED
 		queueMicrotask(() => {
-			this.dispatchEvent(new Event("error"))
-			this.dispatchEvent(new CloseEventClass("close", { code: 1006, reason: "", wasClean: false }))
+			if (this.#hears("error")) this.dispatchEvent(new Event("error"))
+			if (this.#hears("close")) this.dispatchEvent(new CloseEventClass("close", { code: 1006, reason: "", wasClean: false }))
 		})
 	}
 
@@ -671,6 +673,11 @@ export class ServerWebSocket extends EventTarget {
 		} finally {
 			this.#flags &= ~DRAINING
 		}
+	}
+
+	/** Whether a handler or a listener would hear an event of the type. */
+	#hears(type: HandlerType): boolean {
+		return (this.#flags & LISTENERS[type]) !== 0 || this.#handlerOf(type) !== undefined
 	}
 
 	#handler(type: HandlerType): EventHandler {

@@ -270,3 +270,30 @@ test("a message event without handler or listener is not made, and a handler set
 	control.message("heard")
 	assert.deepEqual(seen, ["heard", true])
 })
+
+test("open, error and close events are made only for a handler or a listener that hears them", () => {
+	const dispatch = EventTarget.prototype.dispatchEvent
+	const types: string[] = []
+	EventTarget.prototype.dispatchEvent = function (this: EventTarget, event: Event) {
+		types.push(event.type)
+		return dispatch.call(this, event)
+	}
+	const seen: string[] = []
+	try {
+		const quiet = createServerWebSocket("ws://127.0.0.1/echo")
+		quiet.control.open(wire, "", "")
+		quiet.control.error(new Error("protocol error"))
+		quiet.control.closed(1006, "")
+		assert.deepEqual(types, [])
+		const heard = createServerWebSocket("ws://127.0.0.1/echo")
+		heard.socket.addEventListener("open", () => seen.push("open"))
+		heard.socket.onclose = (event) => seen.push(`close:${(event as unknown as CloseLike).code}`)
+		heard.control.open(wire, "", "")
+		heard.control.error(new Error("protocol error"))
+		heard.control.closed(1006, "")
+		assert.deepEqual(types, ["open", "close"])
+	} finally {
+		EventTarget.prototype.dispatchEvent = dispatch
+	}
+	assert.deepEqual(seen, ["open", "close:1006"])
+})
