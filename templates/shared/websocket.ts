@@ -85,6 +85,12 @@ type MessageEventFactory = (data: unknown, origin: string) => Event
 
 const ports: readonly unknown[] = Object.freeze([])
 
+/** The members of a server's message event that read the same for every message, as a browser's do. */
+function defineFixedMessageMembers(proto: object): void {
+	const fixed = (value: unknown): PropertyDescriptor => ({ get: () => value, configurable: true })
+	Object.defineProperties(proto, { lastEventId: fixed(""), source: fixed(null), ports: fixed(ports) })
+}
+
 const createMessageEvent: MessageEventFactory = ((): MessageEventFactory => {
 	const Native = (globalThis as { MessageEvent?: typeof MessageEvent }).MessageEvent
 	const native: MessageEventFactory = (data, origin) => new MessageEvent("message", { data, origin })
@@ -103,17 +109,9 @@ const createMessageEvent: MessageEventFactory = ((): MessageEventFactory => {
 		get origin(): string {
 			return this.#origin
 		}
-		get lastEventId(): string {
-			return ""
-		}
-		get source(): null {
-			return null
-		}
-		get ports(): readonly unknown[] {
-			return ports
-		}
 	}
 	Object.defineProperty(ServerMessageEvent, "name", { value: "MessageEvent" })
+	defineFixedMessageMembers(ServerMessageEvent.prototype)
 	try {
 		Object.setPrototypeOf(ServerMessageEvent.prototype, Native.prototype)
 		const probe = new ServerMessageEvent("", "")
@@ -235,15 +233,6 @@ const directMessageEvents: DirectMessageEvents | undefined = ((): DirectMessageE
 		get origin(): string {
 			return this.#origin
 		}
-		get lastEventId(): string {
-			return ""
-		}
-		get source(): null {
-			return null
-		}
-		get ports(): readonly unknown[] {
-			return ports
-		}
 		[INSPECT](depth: number): string | object {
 			if (depth < 0) return "MessageEvent"
 			const shown = { type: "message", defaultPrevented: false, cancelable: false, timeStamp: this.timeStamp, data: this.#data }
@@ -252,6 +241,7 @@ const directMessageEvents: DirectMessageEvents | undefined = ((): DirectMessageE
 		}
 	}
 	Object.defineProperty(DirectMessageEvent, "name", { value: "MessageEvent" })
+	defineFixedMessageMembers(DirectMessageEvent.prototype)
 	try {
 		Object.setPrototypeOf(DirectMessageEvent.prototype, Native.prototype)
 		// Where the host's MessageEvent has the legacy initializer (Node 22 and later), as initEvent.
