@@ -352,6 +352,16 @@ test("upgrade to an unknown path gets a 404, never a hung socket", async () => {
 // in `astro dev`.
 if (GENERATION === "workers") test("an upgrade to the path of a static file gets the file", async () => {
   await webSocketSupport();
+  // Readiness first: in `astro dev` the dev server may still be settling
+  // (Vite re-optimizing its dependencies) when the suite starts; the file
+  // must reach a plain GET, within a bounded wait, before the upgrade is asked.
+  const deadline = Date.now() + STEP_MS;
+  let plain = await httpGet("/zastro-static.txt");
+  while (plain.status !== 200 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    plain = await httpGet("/zastro-static.txt");
+  }
+  assert.equal(plain.status, 200, `a plain GET of the static file: ${plain.status}`);
   const r = await rawUpgrade("/zastro-static.txt");
   assert.equal(r.status, 200, `status line: ${r.statusLine}`);
   assert.equal(r.body, "zastro-static-file\n");
