@@ -117,6 +117,40 @@ export interface RouteCounters extends Traffic {
 	total: number
 }
 
+/** What an AdmissionSlot asks of its manager (set by the manager, which keeps the rest private). */
+let slotHooks!: {
+	bind(manager: ConnectionManager, connection: Connection, socket: object): void
+	open(manager: ConnectionManager, connection: Connection, ws: WebSocket): TrafficMeter
+	release(manager: ConnectionManager, connection: Connection): void
+}
+
+/** An admitted handshake's slot: one object per handshake rather than three closures. */
+class AdmissionSlot implements Admission {
+	readonly #manager: ConnectionManager
+	readonly #connection: Connection
+	#settled = false
+
+	constructor(manager: ConnectionManager, connection: Connection) {
+		this.#manager = manager
+		this.#connection = connection
+	}
+
+	bind(socket: object): void {
+		slotHooks.bind(this.#manager, this.#connection, socket)
+	}
+
+	open(ws: WebSocket): TrafficMeter {
+		this.#settled = true
+		return slotHooks.open(this.#manager, this.#connection, ws)
+	}
+
+	release(): void {
+		if (this.#settled) return
+		this.#settled = true
+		slotHooks.release(this.#manager, this.#connection)
+	}
+}
+
 export class ConnectionManager extends EventEmitter {
 	#raw: ConnectionManagerConfig = {}
 	#config: ResolvedConnectionManagerConfig = { ...DEFAULTS }
@@ -281,20 +315,18 @@ export class ConnectionManager extends EventEmitter {
 
 	/** The slot of an admitted handshake: its socket, its opening, or its release if it never opens. */
 	#admission(connection: Connection): Admission {
-		let settled = false
-		return {
-			bind: (socket) => {
+		return new AdmissionSlot(this, connection)
+	}
+
+	static {
+		slotHooks = {
+			bind: (manager, connection, socket) => {
 				connection.bind(socket as ServerWebSocket)
-				this.#bySocket.set(socket, connection)
+				manager.#bySocket.set(socket, connection)
 			},
-			open: (ws) => {
-				settled = true
-				return this.#opened(connection, ws)
-			},
-			release: () => {
-				if (settled) return
-				settled = true
-				this.#forget(connection)
+			open: (manager, connection, ws) => manager.#opened(connection, ws),
+			release: (manager, connection) => {
+				manager.#forget(connection)
 			},
 		}
 	}
@@ -929,6 +961,7 @@ export class ConnectionManager extends EventEmitter {
 
 	/** Calls listeners so that a throw in one is logged and reaches neither the others nor the server. */
 	#emit<E extends ConnectionManagerEvent>(event: E, ...args: ConnectionManagerEventMap[E]): void {
+		if (this.listenerCount(event) === 0) return // most events of most handshakes: no copy of an empty list
 		for (const listener of this.rawListeners(event)) {
 			try {
 				;(listener as (...values: unknown[]) => unknown).apply(this, args)

@@ -1,7 +1,7 @@
 // One WebSocket connection as the connection manager tracks it: from the
 // admitted handshake to the close, with its traffic, tags, data and health.
 
-import { randomUUID } from "node:crypto"
+import { randomFillSync } from "node:crypto"
 import type { WebSocket } from "ws"
 import type { ServerWebSocket } from "../shared/server-websocket.js"
 import type { RouteCounters, TrafficMeter, Traffic } from "./connection-manager.js"
@@ -41,7 +41,7 @@ interface Extras {
 }
 
 export class Connection implements ManagedConnection, TrafficMeter {
-	readonly id: string = flat(randomUUID())
+	readonly id: string = randomId()
 	readonly ip: string
 	readonly userAgent: string
 	readonly route: string
@@ -292,11 +292,43 @@ function intern(text: string): string {
 	return own
 }
 
-/**
- * The same text as one flat string. randomUUID() builds its result by
- * concatenation, which V8 keeps as a tree of a dozen pieces for as long as
- * the string lives; a connection keeps its id for its whole life.
- */
+/** The same text as one flat string, not a slice or a tree of pieces that keeps more alive. */
 function flat(text: string): string {
 	return Buffer.from(text, "latin1").toString("latin1")
+}
+
+// Connection ids are random (version 4) UUIDs, as from crypto.randomUUID(),
+// whose result V8 keeps as a tree of a dozen concatenated pieces for as
+// long as the string lives (and a connection keeps its id for its whole
+// life). Here the 36 characters are written into one scratch buffer and
+// read out as one flat string; the random bytes come from the same
+// generator, 128 ids' worth at a time.
+const IDS_PER_FILL = 128
+const HEX_DIGITS = "0123456789abcdef"
+// Made on first use (the module is also evaluated where no connection is ever made).
+let randomBytes: Buffer | undefined
+let randomAt = 0
+let idText: Buffer | undefined
+
+export function randomId(): string {
+	if (randomBytes === undefined || idText === undefined) {
+		randomBytes = Buffer.allocUnsafeSlow(16 * IDS_PER_FILL)
+		randomAt = randomBytes.length
+		idText = Buffer.allocUnsafeSlow(36)
+	}
+	if (randomAt === randomBytes.length) {
+		randomFillSync(randomBytes)
+		randomAt = 0
+	}
+	let at = 0
+	for (let i = 0; i < 16; i++) {
+		let byte = randomBytes[randomAt + i] as number
+		if (i === 6) byte = (byte & 0x0f) | 0x40 // version 4
+		else if (i === 8) byte = (byte & 0x3f) | 0x80 // variant 10xx
+		if (i === 4 || i === 6 || i === 8 || i === 10) idText[at++] = 0x2d // "-"
+		idText[at++] = HEX_DIGITS.charCodeAt(byte >> 4)
+		idText[at++] = HEX_DIGITS.charCodeAt(byte & 0x0f)
+	}
+	randomAt += 16
+	return idText.toString("latin1", 0, 36)
 }

@@ -18,13 +18,11 @@ export interface UpgradeLocals {
 export function prepareLocals(req: IncomingMessage, locals?: object | null): object {
 	const target: object = typeof locals === "object" && locals !== null ? locals : {}
 	const upgrade = upgradeOf(req)
-	const members: UpgradeLocals = {
-		isUpgradeRequest: upgrade !== undefined,
-		upgradeWebSocket(options) {
-			if (upgrade === undefined) throw notUpgradeError(req.method, req.url)
-			return upgrade.upgradeWebSocket(options)
-		},
+	const members = target as UpgradeLocals
+	members.isUpgradeRequest = upgrade !== undefined
+	members.upgradeWebSocket = function upgradeWebSocket(options) {
+		if (upgrade === undefined) throw notUpgradeError(req.method, req.url)
+		return upgrade.upgradeWebSocket(options)
 	}
-	Object.assign(target, members)
 	return target
 }

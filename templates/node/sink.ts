@@ -52,16 +52,33 @@ type Decision = "open" | "accepted" | "written" | "closed"
 export function ignoreSocketError(): void {}
 
 let decided!: (sink: UpgradeSink) => boolean
+// Listeners and callbacks shared by all sinks (set in the class's static block,
+// where they can reach its private members): none made per response.
+let sinkClosed!: (this: UpgradeSink) => void
+let sinkFinished!: (this: UpgradeSink) => void
+let sinkTimedOut!: (sink: UpgradeSink) => void
 
 export class UpgradeSink extends ServerResponse {
 	readonly #socket: Duplex
 	readonly #handshake: Handshake | undefined
 	readonly #timer: NodeJS.Timeout
+	readonly #responseTimeout: number
 	#decision: Decision = "open"
 	#ended = false
 
 	static {
 		decided = (sink) => sink.#decision === "accepted" || sink.#decision === "closed"
+		sinkClosed = function (this: UpgradeSink) {
+			this.off("close", sinkClosed)
+			clearTimeout(this.#timer)
+			this.#handshake?.abandon()
+		}
+		sinkFinished = function (this: UpgradeSink) {
+			this.off("finish", sinkFinished)
+			const socket = this.#socket
+			if (this.#decision === "written") socket.end(() => socket.destroy())
+		}
+		sinkTimedOut = (sink) => sink.#timedOut()
 	}
 
 	/** The socket must already have ignoreSocketError as an `error` listener. */
@@ -71,18 +88,14 @@ export class UpgradeSink extends ServerResponse {
 		this.#handshake = handshake
 		this.shouldKeepAlive = false // Node then sends `Connection: close`
 		this.assignSocket(socket as Socket)
-		this.#timer = setTimeout(() => this.#timedOut(responseTimeout), responseTimeout)
+		this.#responseTimeout = responseTimeout
+		this.#timer = setTimeout(sinkTimedOut, responseTimeout, this)
 		this.#timer.unref()
 		// While the socket is assigned, ServerResponse reports its close as
 		// this response's `close`: no listener of our own on the socket, whose
 		// listener list ws then gets as it would from a plain server.
-		this.once("close", () => {
-			clearTimeout(this.#timer)
-			handshake?.abandon()
-		})
-		this.once("finish", () => {
-			if (this.#decision === "written") socket.end(() => socket.destroy())
-		})
+		this.on("close", sinkClosed)
+		this.on("finish", sinkFinished)
 	}
 
 	override writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
@@ -117,10 +130,7 @@ export class UpgradeSink extends ServerResponse {
 			if (!this.#ended) {
 				this.#ended = true
 				this.finished = true
-				process.nextTick(() => {
-					this.emit("finish")
-					this.emit("close")
-				})
+				process.nextTick(emitFinishAndClose, this)
 			}
 			if (callback) process.nextTick(callback)
 			return this
@@ -153,8 +163,9 @@ export class UpgradeSink extends ServerResponse {
 		this.#close()
 	}
 
-	#timedOut(responseTimeout: number): void {
+	#timedOut(): void {
 		if (this.#decision !== "open") return
+		const responseTimeout = this.#responseTimeout
 		logError(
 			`The route for the upgrade request ${this.req.method} ${this.req.url} did not answer within ${responseTimeout} ms; ` +
 				"the connection was closed (option websocket.responseTimeout).",
@@ -184,11 +195,26 @@ export class UpgradeSink extends ServerResponse {
 	#carriesToken(given: HeadersArgument | undefined): boolean {
 		const token = this.#handshake?.token
 		if (token === undefined) return false
-		const matches = (value: OutgoingHttpHeader | undefined) =>
-			value !== undefined && (Array.isArray(value) ? value.includes(token) : String(value) === token)
-		if (matches(this.getHeader(UPGRADE_TOKEN_HEADER))) return true
-		return headerPairs(given).some(([name, value]) => name.toLowerCase() === UPGRADE_TOKEN_HEADER && matches(value))
+		if (isToken(this.getHeader(UPGRADE_TOKEN_HEADER), token)) return true
+		if (given === undefined) return false
+		if (!Array.isArray(given)) {
+			for (const name in given) {
+				if (name.toLowerCase() === UPGRADE_TOKEN_HEADER && isToken(given[name], token)) return true
+			}
+			return false
+		}
+		return headerPairs(given).some(([name, value]) => name.toLowerCase() === UPGRADE_TOKEN_HEADER && isToken(value, token))
 	}
+}
+
+function emitFinishAndClose(sink: UpgradeSink): void {
+	sink.emit("finish")
+	sink.emit("close")
+}
+
+/** Whether a header's value is the handshake's token. */
+function isToken(value: OutgoingHttpHeader | undefined, token: string): boolean {
+	return value !== undefined && (Array.isArray(value) ? value.includes(token) : String(value) === token)
 }
 
 // Upstream checks headersSent before writing a 500 of its own. One getter on
@@ -243,8 +269,23 @@ function withoutToken(given: HeadersArgument | undefined): HeadersArgument | und
 	return flat
 }
 
+const NO_LINES: readonly string[] = Object.freeze([])
+
+/** Whether any of these headers would reach the 101. */
+function forwardsAny(set: OutgoingHttpHeaders, given: HeadersArgument | undefined): boolean {
+	for (const name in set) if (set[name] !== undefined && !NOT_FORWARDED.has(name)) return true
+	if (given === undefined) return false
+	if (!Array.isArray(given)) {
+		for (const name in given) if (given[name] !== undefined && !NOT_FORWARDED.has(name.toLowerCase())) return true
+		return false
+	}
+	return headerPairs(given).some(([name, value]) => value !== undefined && !NOT_FORWARDED.has(name.toLowerCase()))
+}
+
 /** "Name: value" lines for the 101, from headers set with setHeader and those given to writeHead. */
-function forwardedHeaderLines(set: OutgoingHttpHeaders, given: HeadersArgument | undefined): string[] {
+function forwardedHeaderLines(set: OutgoingHttpHeaders, given: HeadersArgument | undefined): readonly string[] {
+	// The usual accepting Response carries only the token: nothing to merge.
+	if (!forwardsAny(set, given)) return NO_LINES
 	const merged = new Map<string, { name: string; values: string[] }>()
 	const add = (name: string, value: OutgoingHttpHeader | undefined, replace: boolean) => {
 		if (value === undefined || NOT_FORWARDED.has(name.toLowerCase())) return

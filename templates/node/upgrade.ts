@@ -53,7 +53,7 @@ export class UpgradeEndpoint {
 		})
 		this.#server.on("headers", (lines, req) => {
 			const upgrade = upgradeOf(req)
-			if (upgrade instanceof Handshake) lines.push(...upgrade.responseHeaders)
+			if (upgrade instanceof Handshake && upgrade.responseHeaders.length > 0) lines.push(...upgrade.responseHeaders)
 		})
 	}
 
@@ -146,8 +146,9 @@ export function attachUpgrade(
 	options?: AdapterOptions | null,
 ): void {
 	const endpoint = new UpgradeEndpoint(options)
+	const dispatch = (request: IncomingMessage, sink: UpgradeSink) => handler(request, sink)
 	server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-		endpoint.handle(req, socket, head, (request, sink) => handler(request, sink))
+		endpoint.handle(req, socket, head, dispatch)
 	})
 }
 
