@@ -288,6 +288,12 @@ const DRAINING = 4
 // listener would hear is not made at all; messages with listeners go through
 // the host's dispatch.
 const LISTENERS: Readonly<Record<HandlerType, number>> = { open: 8, message: 16, error: 32, close: 64 }
+// The handler of the type is registered with the host's EventTarget. A
+// handler joins the host's listeners only when something else needs it
+// there: a listener of its type added later (which must run after it), or an
+// event of its type dispatched through the host. Until then an open socket
+// keeps no listener entry for it, and messages reach it directly.
+const HANDLER_ADDED: Readonly<Record<HandlerType, number>> = { open: 128, message: 256, error: 512, close: 1024 }
 
 // workerd (Cloudflare Workers) calls an EventTarget's `on<type>` property by
 // itself on every dispatch, ahead of the listeners (cloudflare/workerd#6022):
@@ -490,7 +496,10 @@ export class ServerWebSocket extends EventTarget {
 
 	override addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
 		if (listener === null || listener === undefined) return
-		if (type === "open" || type === "message" || type === "error" || type === "close") this.#flags |= LISTENERS[type]
+		if (type === "open" || type === "message" || type === "error" || type === "close") {
+			this.#flags |= LISTENERS[type]
+			this.#addHandlerListener(type) // a handler set before goes first
+		}
 		super.addEventListener(type, this.#guard(type, listener), options)
 	}
 
@@ -502,6 +511,8 @@ export class ServerWebSocket extends EventTarget {
 	}
 
 	override dispatchEvent(event: Event): boolean {
+		const type = event?.type
+		if (type === "open" || type === "message" || type === "error" || type === "close") this.#addHandlerListener(type)
 		this.#dispatching++
 		try {
 			return super.dispatchEvent(event)
@@ -679,14 +690,25 @@ export class ServerWebSocket extends EventTarget {
 		const current = this.#handlerOf(type)
 		if (typeof value !== "function") {
 			if (current !== undefined) {
-				super.removeEventListener(type, HANDLER_LISTENERS[type])
+				if ((this.#flags & HANDLER_ADDED[type]) !== 0) {
+					super.removeEventListener(type, HANDLER_LISTENERS[type])
+					this.#flags &= ~HANDLER_ADDED[type]
+				}
 				this.#setHandlerOf(type, undefined)
 			}
 			return
 		}
-		// Replacing a handler keeps its place among the listeners, as in browsers.
+		// Replacing a handler keeps its place among the listeners, as in browsers;
+		// a new one goes after the listeners there are.
 		this.#setHandlerOf(type, value)
-		if (current === undefined) super.addEventListener(type, HANDLER_LISTENERS[type])
+		if (current === undefined && (this.#flags & LISTENERS[type]) !== 0) this.#addHandlerListener(type)
+	}
+
+	/** Registers the type's handler with the host's EventTarget, if there is one and it is not yet. */
+	#addHandlerListener(type: HandlerType): void {
+		if ((this.#flags & HANDLER_ADDED[type]) !== 0 || this.#handlerOf(type) === undefined) return
+		this.#flags |= HANDLER_ADDED[type]
+		super.addEventListener(type, HANDLER_LISTENERS[type])
 	}
 
 	#handlerOf(type: HandlerType): NonNullable<EventHandler> | undefined {

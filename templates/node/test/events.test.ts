@@ -8,6 +8,7 @@
 // does, with a wire that records what is sent.
 
 import assert from "node:assert/strict"
+import { getEventListeners } from "node:events"
 import { inspect } from "node:util"
 import { afterEach, beforeEach, test } from "node:test"
 import { createServerWebSocket, type ServerWebSocket, type SocketControl, type Wire } from "../../shared/websocket.js"
@@ -264,6 +265,39 @@ test("a message event reads the same, during its handler and after, with or with
 	assert.deepEqual(dispatched.extra, [])
 	assert.match(direct.inspected, /MessageEvent/)
 	assert.match(direct.inspected, /hello/)
+})
+
+test("a handler set before any listener runs before listeners added later, for messages and for dispatched events", () => {
+	const { socket, control } = openSocket()
+	const order: string[] = []
+	socket.onmessage = (event) => order.push(`handler:${(event as MessageEvent).data}`)
+	control.message("alone")
+	socket.addEventListener("message", (event) => order.push(`listener:${(event as MessageEvent).data}`))
+	control.message("both")
+	socket.onclose = () => order.push("close handler")
+	socket.dispatchEvent(new Event("close"))
+	socket.addEventListener("close", () => order.push("close listener"))
+	socket.dispatchEvent(new Event("close"))
+	assert.deepEqual(order, [
+		"handler:alone",
+		"handler:both", "listener:both",
+		"close handler",
+		"close handler", "close listener",
+	])
+})
+
+test("an open socket whose only listener is its onmessage handler keeps no listener entry in the host's EventTarget", () => {
+	// Node's events.getEventListeners reads the host's listener lists.
+	const { socket, control } = openSocket()
+	const seen: unknown[] = []
+	socket.onmessage = (event) => seen.push((event as MessageEvent).data)
+	control.message("m")
+	assert.deepEqual(seen, ["m"])
+	assert.equal(getEventListeners(socket, "message").length, 0)
+	socket.addEventListener("message", () => {})
+	assert.equal(getEventListeners(socket, "message").length, 2, "handler and listener, once there is a listener")
+	socket.onmessage = null
+	assert.equal(getEventListeners(socket, "message").length, 1)
 })
 
 test("a message event without handler or listener is not made, and a handler set later gets the next", () => {
