@@ -10,6 +10,9 @@
 #   bench/run.sh                 # prints a Markdown table with the ratios
 #   bench/run.sh --json          # the figures and every sample as JSON
 #   bench/run.sh --rounds 5 --seconds 5 --idle 2000
+#   bench/run.sh --instructions  # instructions per round trip and per handshake
+#                                # under valgrind's callgrind (instructions.mjs),
+#                                # not moved by the load of a shared machine
 #
 # Env:
 #   ZASTRO_BENCH_ADAPTER_VERSION  @astrojs/node version to build from (default 11.1.6)
@@ -23,6 +26,14 @@ repo="$(cd "$here/.." && pwd)"
 version="${ZASTRO_BENCH_ADAPTER_VERSION:-11.1.6}"
 work="${ZASTRO_BENCH_DIR:-$repo/.cache/bench}"
 log() { echo "bench: $*" >&2; }
+driver=runtime.mjs
+if [ "${1:-}" = "--instructions" ]; then
+  shift
+  driver=instructions.mjs
+  valgrind="$(bash "$repo/scripts/debian-tool.sh" valgrind valgrind)"
+  bash "$repo/scripts/debian-tool.sh" callgrind_control valgrind >/dev/null
+  set -- --valgrind "$valgrind" "$@"
+fi
 
 # The Node the servers run on: 24 by default, the line users deploy on now
 # (fetched from npm by scripts/node.sh like the end-to-end suites' 22).
@@ -39,7 +50,7 @@ log "building zastro and zastro-websockets-node from @astrojs/node@$version"
 rm -rf "$work/app/src" "$work/app/dist"
 mkdir -p "$work/app"
 cp -R "$here/app/." "$work/app/"
-cp "$here/runtime.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-hook.mjs" "$work/app/"
+cp "$here/runtime.mjs" "$here/instructions.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-hook.mjs" "$work/app/"
 cd "$work/app"
 
 log "npm install (astro, ws, the generated package)"
@@ -60,6 +71,6 @@ ws_version="$(node -p 'require("./node_modules/ws/package.json").version')"
 astro_version="$(node -p 'require("./node_modules/astro/package.json").version')"
 log "zastro-websockets-node $pkg_version, astro $astro_version, ws $ws_version, node $(node --version), $(nproc) cores"
 log "the runtime without Astro (bare node:http handler) against ws"
-node runtime.mjs --zastro-entry runtime-bare.mjs --label zastro-runtime-bare --ws-server ws-echo.mjs --summary no "$@"
+node "$driver" --zastro-entry runtime-bare.mjs --label zastro-runtime-bare --ws-server ws-echo.mjs --summary no "$@"
 log "the Astro app against ws"
-node runtime.mjs --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs "$@"
+node "$driver" --zastro-entry dist/server/entry.mjs --ws-server ws-echo.mjs "$@"
