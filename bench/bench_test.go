@@ -112,3 +112,66 @@ func TestRuntimeDriver(t *testing.T) {
 		}
 	}
 }
+
+// TestInstructionsDriver runs instructions.mjs briefly under valgrind (which
+// scripts/debian-tool.sh installs when it is missing) with a plain ws echo
+// server on both sides: both must report instruction counts of the same
+// order, and the ratios must be numbers.
+func TestInstructionsDriver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node under valgrind and installs ws from npm")
+	}
+	command(t, time.Minute, "node", "--check", "instructions.mjs")
+	valgrind := strings.TrimSpace(string(command(t, 15*time.Minute, "bash", "../scripts/debian-tool.sh", "valgrind", "valgrind")))
+	command(t, time.Minute, "bash", "../scripts/debian-tool.sh", "callgrind_control", "valgrind")
+	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
+		out, err := npmretry.Run(context.Background(), npmretry.Options{Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
+		if err != nil {
+			t.Fatalf("npm ci in bench/: %v\n%s", err, out)
+		}
+	}
+	out := command(t, 5*time.Minute, "node", "instructions.mjs", "--valgrind", valgrind,
+		"--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs", "--label", "ws-twin",
+		"--connections", "2", "--messages", "100", "--handshakes", "10", "--warmup-messages", "200", "--warmup-handshakes", "20")
+	text := string(out)
+	counts := map[string][2]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 6 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "per ") {
+			continue
+		}
+		var pair [2]float64
+		for i := range pair {
+			v, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(cells[2+i]), ",", ""), 64)
+			if err != nil {
+				t.Fatalf("row %q: %v", line, err)
+			}
+			pair[i] = v
+		}
+		counts[strings.TrimSpace(cells[1])] = pair
+	}
+	for _, row := range []string{"per echo round trip", "per handshake"} {
+		pair, ok := counts[row]
+		if !ok {
+			t.Fatalf("no row %q in\n%s", row, text)
+		}
+		// A round trip of a ws echo runs thousands of instructions; the same
+		// server measured twice must land within a factor of two of itself.
+		if !(pair[0] > 1000 && pair[1] > 1000) || pair[0] > 2*pair[1] || pair[1] > 2*pair[0] {
+			t.Errorf("%s: %v and %v instructions for the same server", row, pair[0], pair[1])
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	fields := strings.Fields(lines[len(lines)-1])
+	wantKeys := []string{"instructions_per_rt_ratio", "instructions_per_handshake_ratio"}
+	if len(fields) != len(wantKeys) {
+		t.Fatalf("last line %q, want %v", lines[len(lines)-1], wantKeys)
+	}
+	for i, field := range fields {
+		key, value, _ := strings.Cut(field, "=")
+		if v, err := strconv.ParseFloat(value, 64); key != wantKeys[i] || err != nil || !(v > 0) {
+			t.Errorf("last line: field %q, want %s=<positive number>", field, wantKeys[i])
+		}
+	}
+	t.Logf("ws against itself under callgrind: %v", counts)
+}
