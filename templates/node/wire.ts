@@ -77,29 +77,38 @@ export function bindWire(ws: WebSocket, control: SocketControl, meter?: TrafficM
 	control.open(wire, ws.protocol, ws.extensions)
 }
 
+// Kept small so that the compiler inlines the socket's dispatch into it; the
+// rarer shapes of `data` go through otherMessage().
 function onMessage(this: WiredSocket, data: RawData, isBinary: boolean): void {
 	const wire = this[WIRE]
 	if (wire === undefined) return
-	if (Array.isArray(data)) data = Buffer.concat(data) // only with binaryType "fragments", never set here
+	if (isBinary || !Buffer.isBuffer(data)) return otherMessage(wire, data, isBinary)
 	wire.meter?.received(data.byteLength)
-	if (!isBinary) {
-		const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data)
-		const text = bytes.toString("utf8")
-		const outerText = dispatchedText
-		const outerBytes = dispatchedBytes
-		dispatchedText = text
-		dispatchedBytes = bytes
-		try {
-			wire.control.message(text)
-		} finally {
-			// A message dispatched from within another's handler (a socket closed
-			// by its peer's handler...) leaves the outer one as it was.
-			dispatchedText = outerText
-			dispatchedBytes = outerBytes
-		}
-	} else {
-		wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
+	const text = data.toString()
+	const outerText = dispatchedText
+	const outerBytes = dispatchedBytes
+	dispatchedText = text
+	dispatchedBytes = data
+	try {
+		wire.control.message(text)
+	} finally {
+		// A message dispatched from within another's handler (a socket closed
+		// by its peer's handler...) leaves the outer one as it was.
+		dispatchedText = outerText
+		dispatchedBytes = outerBytes
 	}
+}
+
+function otherMessage(wire: NodeWire, data: RawData, isBinary: boolean): void {
+	if (Array.isArray(data)) data = Buffer.concat(data) // only with binaryType "fragments", never set here
+	if (isBinary) {
+		wire.meter?.received(data.byteLength)
+		wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
+		return
+	}
+	// Text that ws handed over as something other than a Buffer (not with its default binaryType).
+	const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data)
+	onMessage.call(wire.ws as WiredSocket, bytes, false)
 }
 
 function onError(this: WiredSocket, error: Error): void {

@@ -523,7 +523,17 @@ export class ServerWebSocket extends EventTarget {
 
 	/** Sends a message in call order; Blobs are read first, later sends wait for them. */
 	send(data: WebSocketData): void {
-		if (arguments.length === 0) {
+		// The common case, kept small so that the compiler inlines it into the
+		// handler: a string with nothing waiting ahead of it, so no size to keep.
+		if (typeof data === "string" && this.#readyState === OPEN && this.#queue === undefined) {
+			this.#write(data)
+			return
+		}
+		this.#sendOther(data, arguments.length)
+	}
+
+	#sendOther(data: WebSocketData, argumentCount: number): void {
+		if (argumentCount === 0) {
 			throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.")
 		}
 		if (this.#readyState === CONNECTING) {
@@ -533,7 +543,6 @@ export class ServerWebSocket extends EventTarget {
 			)
 		}
 		if (typeof data === "string" && this.#readyState === OPEN && this.#queue === undefined) {
-			// The common case: nothing waits ahead of it, so no size to keep.
 			this.#write(data)
 			return
 		}
@@ -588,21 +597,23 @@ export class ServerWebSocket extends EventTarget {
 	#message(data: string | ArrayBuffer | Uint8Array): void {
 		// As in browsers, messages that arrive after close() are dropped.
 		if (this.#readyState !== OPEN) return
-		let value: string | ArrayBuffer | Blob
-		if (typeof data === "string") value = data
-		else if (this.#binaryType === "blob") value = new Blob([data]) // copies the bytes itself
-		else value = data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
-		this.#origin ??= originOf(this.#url)
-		const handler = this.#onmessage
+		const value = typeof data === "string" ? data : this.#binaryValue(data)
+		const origin = (this.#origin ??= originOf(this.#url))
 		if (directMessageEvents !== undefined && (this.#flags & LISTENERS.message) === 0) {
 			// Only the handler listens, if anyone: it is called without the host's dispatch.
+			const handler = this.#onmessage
 			if (handler === undefined) return
-			const event = directMessageEvents.create(value, this.#origin, this)
+			const event = directMessageEvents.create(value, origin, this)
 			this.#invoke("message", handler, event)
 			directMessageEvents.dispatched(event)
 			return
 		}
-		this.dispatchEvent(createMessageEvent(value, this.#origin))
+		this.dispatchEvent(createMessageEvent(value, origin))
+	}
+
+	#binaryValue(data: ArrayBuffer | Uint8Array): ArrayBuffer | Blob {
+		if (this.#binaryType === "blob") return new Blob([data]) // copies the bytes itself
+		return data instanceof ArrayBuffer ? data : ownArrayBuffer(data)
 	}
 
 	#closed(code: number, reason: string): void {
@@ -759,16 +770,11 @@ export class ServerWebSocket extends EventTarget {
 
 	/** Runs user code so that neither a throw nor a rejected promise can reach the server. */
 	#invoke(type: string, listener: Listener | NonNullable<EventHandler>, event: Event): void {
+		// Small on purpose (the rare cases live in functions of their own), so
+		// that the compiler inlines it, and the handler, into the message path.
 		try {
-			let result: unknown
-			if (typeof listener === "function") {
-				result = listener.call(this, event)
-			} else if (typeof listener.handleEvent === "function") {
-				result = listener.handleEvent(event)
-			} else {
-				throw new TypeError(`The "${type}" listener has no handleEvent method.`)
-			}
-			if (isThenable(result)) result.then(undefined, (error: unknown) => reportHandlerError(type, error))
+			const result = typeof listener === "function" ? listener.call(this, event) : callHandleEvent(type, listener, event)
+			if (result !== undefined) watchResult(type, result)
 		} catch (error) {
 			reportHandlerError(type, error)
 		}
@@ -798,6 +804,17 @@ for (const [name, value] of [
 export function createServerWebSocket(url: string): { socket: ServerWebSocket; control: SocketControl } {
 	const socket = new ServerWebSocket(url, INTERNAL)
 	return { socket, control: new Control(socket) }
+}
+
+function callHandleEvent(type: string, listener: Listener | NonNullable<EventHandler>, event: Event): unknown {
+	const handleEvent = (listener as { handleEvent?: unknown }).handleEvent
+	if (typeof handleEvent !== "function") throw new TypeError(`The "${type}" listener has no handleEvent method.`)
+	return handleEvent.call(listener, event)
+}
+
+/** A handler's returned promise that rejects is reported like a throw. */
+function watchResult(type: string, result: unknown): void {
+	if (isThenable(result)) result.then(undefined, (error: unknown) => reportHandlerError(type, error))
 }
 
 function reportHandlerError(type: string, error: unknown): void {

@@ -335,3 +335,34 @@ test("open, error and close events are made only for a handler or a listener tha
 	}
 	assert.deepEqual(seen, ["open", "close:1006"])
 })
+
+test("send() checks its argument and the state as a browser does, and sends in call order", async () => {
+	const { socket, control } = createServerWebSocket("ws://127.0.0.1/echo")
+	const sent: unknown[] = []
+	const recording: Wire = { bufferedAmount: 0, send: (data) => sent.push(data), close() {} }
+	// Before the handshake completes: InvalidStateError, nothing sent.
+	assert.throws(() => socket.send("early"), (error: unknown) => error instanceof DOMException && error.name === "InvalidStateError")
+	control.open(recording, "", "")
+	assert.throws(
+		() => (socket.send as (...args: unknown[]) => void)(),
+		(error: unknown) => error instanceof TypeError && /1 argument required/.test(error.message),
+	)
+	// undefined is an argument: sent as its string, as browsers do.
+	;(socket.send as (data: unknown) => void)(undefined)
+	socket.send("text")
+	socket.send(new Uint8Array([1, 2]))
+	socket.send(new Blob(["blob"]))
+	socket.send("after the blob")
+	// The Blob is read first; the sends after it wait for it.
+	for (const deadline = Date.now() + 5_000; sent.length < 5 && Date.now() < deadline; ) {
+		await new Promise((resolve) => setTimeout(resolve, 5))
+	}
+	assert.deepEqual(
+		sent.map((data) => (typeof data === "string" ? data : Array.from(data as Uint8Array))),
+		["undefined", "text", [1, 2], Array.from(new TextEncoder().encode("blob")), "after the blob"],
+	)
+	// After close(): ignored, never thrown.
+	socket.close()
+	socket.send("late")
+	assert.equal(sent.length, 5)
+})
