@@ -28,6 +28,23 @@ func command(t *testing.T, timeout time.Duration, name string, args ...string) [
 	return out.Bytes()
 }
 
+// checkRatioLine checks that the last line of out is exactly the keys given,
+// in order, each =<positive number>.
+func checkRatioLine(t *testing.T, out []byte, wantKeys ...string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	fields := strings.Fields(lines[len(lines)-1])
+	if len(fields) != len(wantKeys) {
+		t.Fatalf("last line %q, want %v", lines[len(lines)-1], wantKeys)
+	}
+	for i, field := range fields {
+		key, value, _ := strings.Cut(field, "=")
+		if v, err := strconv.ParseFloat(value, 64); key != wantKeys[i] || err != nil || !(v > 0) {
+			t.Errorf("last line: field %q, want %s=<positive number>", field, wantKeys[i])
+		}
+	}
+}
+
 // TestRuntimeDriver runs runtime.mjs briefly with a plain ws echo server on
 // both sides: every metric and ratio must come out as a positive number.
 func TestRuntimeDriver(t *testing.T) {
@@ -51,18 +68,7 @@ func TestRuntimeDriver(t *testing.T) {
 	out := command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",
 		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.5", "--connections", "4", "--concurrency", "2", "--idle", "200", "--json")
 	// The last line carries every ratio, for scripts.
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	last := strings.Fields(lines[len(lines)-1])
-	wantKeys := []string{"throughput_ratio", "cpu_per_rt_ratio", "handshake_ratio", "mem_ratio", "p99_ratio"}
-	if len(last) != len(wantKeys) {
-		t.Fatalf("last line %q, want %v", lines[len(lines)-1], wantKeys)
-	}
-	for i, field := range last {
-		key, value, _ := strings.Cut(field, "=")
-		if v, err := strconv.ParseFloat(value, 64); key != wantKeys[i] || err != nil || !(v > 0) {
-			t.Errorf("last line: field %q, want %s=<positive number>", field, wantKeys[i])
-		}
-	}
+	checkRatioLine(t, out, "throughput_ratio", "cpu_per_rt_ratio", "handshake_ratio", "mem_ratio", "p99_ratio")
 	start := bytes.IndexByte(out, '{')
 	if start < 0 {
 		t.Fatalf("no JSON report:\n%s", out)
@@ -102,7 +108,7 @@ func TestRuntimeDriver(t *testing.T) {
 	if strings.Contains(text, "handshakes/s") || strings.Contains(text, "memory per idle connection") {
 		t.Errorf("--echo-only reported handshakes or memory:\n%s", text)
 	}
-	lines = strings.Split(strings.TrimSpace(text), "\n")
+	lines := strings.Split(strings.TrimSpace(text), "\n")
 	for _, field := range strings.Fields(lines[len(lines)-1]) {
 		key, value, _ := strings.Cut(field, "=")
 		v, err := strconv.ParseFloat(value, 64)
@@ -161,17 +167,6 @@ func TestInstructionsDriver(t *testing.T) {
 			t.Errorf("%s: %v and %v instructions for the same server", row, pair[0], pair[1])
 		}
 	}
-	lines := strings.Split(strings.TrimSpace(text), "\n")
-	fields := strings.Fields(lines[len(lines)-1])
-	wantKeys := []string{"instructions_per_rt_ratio", "instructions_per_handshake_ratio"}
-	if len(fields) != len(wantKeys) {
-		t.Fatalf("last line %q, want %v", lines[len(lines)-1], wantKeys)
-	}
-	for i, field := range fields {
-		key, value, _ := strings.Cut(field, "=")
-		if v, err := strconv.ParseFloat(value, 64); key != wantKeys[i] || err != nil || !(v > 0) {
-			t.Errorf("last line: field %q, want %s=<positive number>", field, wantKeys[i])
-		}
-	}
+	checkRatioLine(t, out, "instructions_per_rt_ratio", "instructions_per_handshake_ratio")
 	t.Logf("ws against itself under callgrind: %v", counts)
 }

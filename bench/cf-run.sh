@@ -38,7 +38,7 @@ rm -rf "$work/app/src" "$work/app/dist" "$work/plain"
 mkdir -p "$work/app"
 cp -R "$here/cf/app/." "$work/app/"
 cp -R "$here/cf/plain" "$work/plain"
-cp "$here/cf-runtime.mjs" "$work/app/"
+cp "$here/cf-runtime.mjs" "$here/ws-client.mjs" "$work/app/"
 cd "$work/app"
 
 log "npm install (astro, wrangler, ws, the generated package)"

@@ -15,7 +15,7 @@ import { resolve } from "node:path"
 import { performance } from "node:perf_hooks"
 import { setTimeout as sleep } from "node:timers/promises"
 import { parseArgs } from "node:util"
-import WebSocket from "ws"
+import { close, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -90,30 +90,6 @@ function stopAll() {
 }
 process.on("exit", stopAll)
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130))
-
-function open(url) {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once("open", () => res(ws))
-    ws.once("error", rej)
-    ws.once("unexpected-response", (_, r) => rej(new Error(`${url}: HTTP ${r.statusCode}`)))
-  })
-}
-
-function close(ws) {
-  return new Promise((res) => {
-    if (ws.readyState === WebSocket.CLOSED) return res()
-    const timer = setTimeout(() => {
-      ws.terminate()
-      res()
-    }, 2000)
-    ws.once("close", () => {
-      clearTimeout(timer)
-      res()
-    })
-    ws.close(1000)
-  })
-}
 
 async function echo(server, secs) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => open(server.url)))

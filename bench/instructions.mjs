@@ -28,7 +28,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { setTimeout as sleep } from "node:timers/promises"
-import WebSocket from "ws"
+import { close, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -103,22 +103,6 @@ async function start(name, file, port, path) {
     if (await Promise.race([exited.then(() => true), sleep(500).then(() => false)])) break
   }
   throw new Error(`${name} (${file}) under valgrind did not answer 426 on ${path}:\n${stderr}`)
-}
-
-function open(url) {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once("open", () => res(ws))
-    ws.once("error", rej)
-    ws.once("unexpected-response", (_, r) => rej(new Error(`${url}: HTTP ${r.statusCode}`)))
-  })
-}
-
-function close(ws) {
-  return new Promise((res) => {
-    ws.once("close", res)
-    ws.close(1000)
-  })
 }
 
 async function echo(url, perConnection) {

@@ -50,7 +50,7 @@ log "building zastro and zastro-websockets-node from @astrojs/node@$version"
 rm -rf "$work/app/src" "$work/app/dist"
 mkdir -p "$work/app"
 cp -R "$here/app/." "$work/app/"
-cp "$here/runtime.mjs" "$here/instructions.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-hook.mjs" "$work/app/"
+cp "$here/runtime.mjs" "$here/instructions.mjs" "$here/ws-client.mjs" "$here/ws-echo.mjs" "$here/runtime-bare.mjs" "$here/gc-hook.mjs" "$work/app/"
 cd "$work/app"
 
 log "npm install (astro, ws, the generated package)"

@@ -37,7 +37,7 @@ import { parseArgs } from "node:util"
 import { performance } from "node:perf_hooks"
 import { setTimeout as sleep } from "node:timers/promises"
 import { pathToFileURL } from "node:url"
-import WebSocket from "ws"
+import { close, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -121,23 +121,6 @@ async function memory(server) {
 }
 
 // ------------------------------------------------------------------ clients
-
-function open(url) {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    ws.once("open", () => res(ws))
-    ws.once("error", rej)
-    ws.once("unexpected-response", (_, r) => rej(new Error(`${url}: HTTP ${r.statusCode}`)))
-  })
-}
-
-function close(ws) {
-  return new Promise((res) => {
-    if (ws.readyState === WebSocket.CLOSED) return res()
-    ws.once("close", res)
-    ws.close(1000)
-  })
-}
 
 async function openMany(url, n) {
   const out = []
