@@ -95,8 +95,10 @@ export interface Admission {
 }
 
 export interface TrafficMeter {
-	received(bytes: number): void
-	sent(bytes: number): void
+	/** A message came in; returns the time noted for it (ms since the epoch). */
+	received(bytes: number): number
+	/** A message went out at `time`, if the caller knows it (a send from a received message's handler). */
+	sent(bytes: number, time?: number): void
 	/** The connection closed; called before the route's socket hears of it. */
 	ended(code: number, reason: string): void
 }

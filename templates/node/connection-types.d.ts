@@ -217,7 +217,11 @@ export interface ManagedConnection {
 	readonly url: string
 	/** Milliseconds since the epoch when the handshake arrived. */
 	readonly createdAt: number
-	/** Milliseconds since the epoch of the last message in either direction (at first, `createdAt`). */
+	/**
+	 * Milliseconds since the epoch of the last message in either direction (at
+	 * first, `createdAt`). A message sent from the handler of a received one is
+	 * noted at the time that one was received.
+	 */
 	readonly lastActivity: number
 	/** Milliseconds since `createdAt`. */
 	readonly age: number

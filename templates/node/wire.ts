@@ -11,7 +11,8 @@
 // string: sending the very string again writes those bytes, as ws's own echo
 // does, rather than encoding the string once more for every socket. They are
 // the string's UTF-8 exactly, since ws checked them as UTF-8 before
-// decoding (no socket here skips that check).
+// decoding (no socket here skips that check). The time the message was
+// received is kept too, for the statistics of the sends its handler makes.
 
 import type { RawData, WebSocket } from "ws"
 import type { SocketControl, Wire } from "../shared/websocket.js"
@@ -23,9 +24,11 @@ const BINARY = { binary: true } as const
 
 type WiredSocket = WebSocket & { [WIRE]?: NodeWire }
 
-// The text message being dispatched and its received bytes; empty outside a dispatch.
+// The text message being dispatched and its received bytes, and when the
+// message being dispatched (text or binary) was received; empty outside a dispatch.
 let dispatchedText: string | undefined
 let dispatchedBytes: Buffer | undefined
+let dispatchedAt: number | undefined
 
 class NodeWire implements Wire {
 	readonly ws: WebSocket
@@ -48,12 +51,12 @@ class NodeWire implements Wire {
 			// The string being dispatched goes out as the bytes it came in as.
 			const bytes = data === dispatchedText ? dispatchedBytes : undefined
 			if (this.meter !== undefined && ws.readyState === ws.OPEN) {
-				this.meter.sent(bytes !== undefined ? bytes.byteLength : Buffer.byteLength(data))
+				this.meter.sent(bytes !== undefined ? bytes.byteLength : Buffer.byteLength(data), dispatchedAt)
 			}
 			ws.send(bytes ?? data, TEXT)
 			return
 		}
-		if (this.meter !== undefined && ws.readyState === ws.OPEN) this.meter.sent(data.byteLength)
+		if (this.meter !== undefined && ws.readyState === ws.OPEN) this.meter.sent(data.byteLength, dispatchedAt)
 		ws.send(data, BINARY)
 	}
 
@@ -83,12 +86,14 @@ function onMessage(this: WiredSocket, data: RawData, isBinary: boolean): void {
 	const wire = this[WIRE]
 	if (wire === undefined) return
 	if (isBinary || !Buffer.isBuffer(data)) return otherMessage(wire, data, isBinary)
-	wire.meter?.received(data.byteLength)
+	const at = wire.meter?.received(data.byteLength)
 	const text = data.toString()
 	const outerText = dispatchedText
 	const outerBytes = dispatchedBytes
+	const outerAt = dispatchedAt
 	dispatchedText = text
 	dispatchedBytes = data
+	dispatchedAt = at
 	try {
 		wire.control.message(text)
 	} finally {
@@ -96,14 +101,20 @@ function onMessage(this: WiredSocket, data: RawData, isBinary: boolean): void {
 		// by its peer's handler...) leaves the outer one as it was.
 		dispatchedText = outerText
 		dispatchedBytes = outerBytes
+		dispatchedAt = outerAt
 	}
 }
 
 function otherMessage(wire: NodeWire, data: RawData, isBinary: boolean): void {
 	if (Array.isArray(data)) data = Buffer.concat(data) // only with binaryType "fragments", never set here
 	if (isBinary) {
-		wire.meter?.received(data.byteLength)
-		wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
+		const outerAt = dispatchedAt
+		dispatchedAt = wire.meter?.received(data.byteLength)
+		try {
+			wire.control.message(data instanceof ArrayBuffer ? data : (data as Uint8Array))
+		} finally {
+			dispatchedAt = outerAt
+		}
 		return
 	}
 	// Text that ws handed over as something other than a Buffer (not with its default binaryType).

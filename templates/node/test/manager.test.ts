@@ -210,6 +210,38 @@ test("performHealthCheck reports a pong, and a client that does not answer pings
 	}
 })
 
+test("lastActivity is the time of the last message either way", async () => {
+	const client = await open("/activity")
+	const { ws, connection } = client
+	const pause = () => new Promise((resolve) => setTimeout(resolve, 30))
+	try {
+		assert.equal(connection.lastActivity, connection.createdAt)
+		// The route echoes text; a binary message is answered from a listener added here.
+		connection.socket.addEventListener("message", (event) => {
+			if (typeof event.data !== "string") connection.socket.send("binary")
+		})
+		for (const binary of [false, true]) {
+			// A message and the answer sent from its handler.
+			await pause()
+			const sentAt = Date.now()
+			ws.send(binary ? Buffer.from("ping") : "ping")
+			await nextMessage(ws)
+			const echoedAt = connection.lastActivity
+			assert.ok(echoedAt >= sentAt && echoedAt <= Date.now(), `echo noted at ${echoedAt}, sent at ${sentAt}`)
+			// A send from outside any handler, later, notes its own time.
+			await pause()
+			const pushedAt = Date.now()
+			connection.socket.send("push")
+			await nextMessage(ws)
+			assert.ok(connection.lastActivity >= pushedAt, `push noted at ${connection.lastActivity}, sent at ${pushedAt}`)
+		}
+		assert.equal(connection.messagesIn, 2)
+		assert.equal(connection.messagesOut, 4)
+	} finally {
+		await closeAndForget([client])
+	}
+})
+
 test("idle connections are closed with 1001, active ones are kept", async () => {
 	getConnectionManager({ idleTimeout: 300 })
 	const idle = await open("/idle")
