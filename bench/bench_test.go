@@ -138,7 +138,7 @@ func TestInstructionsDriver(t *testing.T) {
 	}
 	out := command(t, 5*time.Minute, "node", "instructions.mjs", "--valgrind", valgrind,
 		"--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs", "--label", "ws-twin",
-		"--connections", "2", "--messages", "100", "--handshakes", "10", "--warmup-messages", "200", "--warmup-handshakes", "20")
+		"--connections", "2", "--messages", "100", "--single-messages", "100", "--handshakes", "10", "--warmup-messages", "200", "--warmup-handshakes", "20")
 	text := string(out)
 	counts := map[string][2]float64{}
 	for _, line := range strings.Split(text, "\n") {
@@ -156,7 +156,7 @@ func TestInstructionsDriver(t *testing.T) {
 		}
 		counts[strings.TrimSpace(cells[1])] = pair
 	}
-	for _, row := range []string{"per echo round trip", "per handshake"} {
+	for _, row := range []string{"per echo round trip", "per echo round trip, one connection", "per handshake"} {
 		pair, ok := counts[row]
 		if !ok {
 			t.Fatalf("no row %q in\n%s", row, text)
@@ -167,6 +167,6 @@ func TestInstructionsDriver(t *testing.T) {
 			t.Errorf("%s: %v and %v instructions for the same server", row, pair[0], pair[1])
 		}
 	}
-	checkRatioLine(t, out, "instructions_per_rt_ratio", "instructions_per_handshake_ratio")
+	checkRatioLine(t, out, "instructions_per_rt_ratio", "instructions_per_rt_one_connection_ratio", "instructions_per_handshake_ratio")
 	t.Logf("ws against itself under callgrind: %v", counts)
 }

@@ -8,16 +8,23 @@
 //      echo round trips, so that V8 has compiled the paths;
 //   2. counted: C connections each doing M echo round trips (one 32-byte
 //      text message in flight per connection);
-//   3. counted: H handshakes.
+//   3. counted: one connection doing S echo round trips. Each message is a
+//      turn of the server's event loop of its own, in a normal run as under
+//      valgrind; with C connections, valgrind's slowness lets more messages
+//      wait for each turn than a normal run does, which shares out a cost
+//      paid once per turn more widely than it is;
+//   4. counted: H handshakes.
 //
 // Reported per server: instructions per round trip and per handshake, with
 // and without V8's optimizing compilers (under callgrind, V8 keeps compiling
 // in the background during the counted part, which a normal run of the same
 // workload does not: `--trace-opt` shows no compilation there), and the
 // ratios zastro / ws of the figures without the compilers. The last line is
-// `instructions_per_rt_ratio=.. instructions_per_handshake_ratio=..`.
+// `instructions_per_rt_ratio=.. instructions_per_rt_one_connection_ratio=..
+// instructions_per_handshake_ratio=..`.
 //
-//   node instructions.mjs --zastro-entry ENTRY --ws-server FILE [--messages M] [--handshakes H]
+//   node instructions.mjs --zastro-entry ENTRY --ws-server FILE [--connections C]
+//     [--messages M] [--single-messages S] [--handshakes H]
 //
 // Run by `bench/run.sh --instructions` from the app folder (it imports `ws`
 // from there); needs valgrind (scripts/debian-tool.sh installs it).
@@ -38,6 +45,7 @@ const { values: opt } = parseArgs({
     valgrind: { type: "string", default: "valgrind" },
     connections: { type: "string", default: "16" },
     messages: { type: "string", default: "1000" },
+    "single-messages": { type: "string", default: "4000" },
     handshakes: { type: "string", default: "300" },
     "warmup-messages": { type: "string", default: "3000" },
     "warmup-handshakes": { type: "string", default: "1000" },
@@ -47,11 +55,12 @@ const { values: opt } = parseArgs({
   },
 })
 if (!opt["zastro-entry"] || !opt["ws-server"]) {
-  console.error("usage: node instructions.mjs --zastro-entry ENTRY --ws-server FILE [--messages M] [--handshakes H]")
+  console.error("usage: node instructions.mjs --zastro-entry ENTRY --ws-server FILE [--connections C] [--messages M] [--single-messages S] [--handshakes H]")
   process.exit(2)
 }
 const connections = Number(opt.connections)
 const messages = Number(opt.messages)
+const singleMessages = Number(opt["single-messages"])
 const handshakes = Number(opt.handshakes)
 const log = (...a) => console.error(...a)
 
@@ -105,8 +114,8 @@ async function start(name, file, port, path) {
   throw new Error(`${name} (${file}) under valgrind did not answer 426 on ${path}:\n${stderr}`)
 }
 
-async function echo(url, perConnection) {
-  const sockets = await Promise.all(Array.from({ length: connections }, () => open(url)))
+async function echo(url, count, perConnection) {
+  const sockets = await Promise.all(Array.from({ length: count }, () => open(url)))
   const payload = "x".repeat(32)
   await Promise.all(
     sockets.map(
@@ -158,10 +167,12 @@ async function measure(name, file, port, path) {
   log(`instructions: ${name} (${file}) under callgrind`)
   const s = await start(name, file, port, path)
   await handshakeRun(s.url, Number(opt["warmup-handshakes"]))
-  await echo(s.url, Number(opt["warmup-messages"]))
+  await echo(s.url, connections, Number(opt["warmup-messages"]))
   callgrindControl(s.child.pid, "--instr=on")
-  await echo(s.url, messages)
+  await echo(s.url, connections, messages)
   callgrindControl(s.child.pid, "--dump=echo")
+  await echo(s.url, 1, singleMessages)
+  callgrindControl(s.child.pid, "--dump=single")
   await handshakeRun(s.url, handshakes)
   callgrindControl(s.child.pid, "--dump=handshakes")
   callgrindControl(s.child.pid, "--instr=off")
@@ -170,12 +181,14 @@ async function measure(name, file, port, path) {
   children.delete(s.child)
   // Dumps are numbered from 1 in the order asked for; the final one at exit is empty.
   const rt = countDump(dumpOf(s, 1))
-  const hs = countDump(dumpOf(s, 2))
+  const one = countDump(dumpOf(s, 2))
+  const hs = countDump(dumpOf(s, 3))
   const rts = connections * messages
   return {
     name,
     perRt: (rt.total - rt.compiler) / rts,
     perRtAll: rt.total / rts,
+    perRtOne: (one.total - one.compiler) / singleMessages,
     perHs: (hs.total - hs.compiler) / handshakes,
     perHsAll: hs.total / handshakes,
   }
@@ -186,12 +199,15 @@ const b = await measure("ws", opt["ws-server"], 4800 + (process.pid % 200), "/")
 
 const fmt = (n) => Math.round(n).toLocaleString("en-US")
 const ratio = (x, y) => (x / y).toFixed(2)
-console.log(`| instructions (callgrind), ${connections}×${messages} round trips, ${handshakes} handshakes | ${a.name} | ws | ratio |`)
+console.log(`| instructions (callgrind), ${connections}×${messages} round trips, 1×${singleMessages}, ${handshakes} handshakes | ${a.name} | ws | ratio |`)
 console.log("| --- | ---: | ---: | ---: |")
 console.log(`| per echo round trip | ${fmt(a.perRt)} | ${fmt(b.perRt)} | ${ratio(a.perRt, b.perRt)}× |`)
 console.log(`| per echo round trip, V8's compilers included | ${fmt(a.perRtAll)} | ${fmt(b.perRtAll)} | ${ratio(a.perRtAll, b.perRtAll)}× |`)
+console.log(`| per echo round trip, one connection | ${fmt(a.perRtOne)} | ${fmt(b.perRtOne)} | ${ratio(a.perRtOne, b.perRtOne)}× |`)
 console.log(`| per handshake | ${fmt(a.perHs)} | ${fmt(b.perHs)} | ${ratio(a.perHs, b.perHs)}× |`)
 console.log(`| per handshake, V8's compilers included | ${fmt(a.perHsAll)} | ${fmt(b.perHsAll)} | ${ratio(a.perHsAll, b.perHsAll)}× |`)
 if (opt.summary === "yes") {
-  console.log(`instructions_per_rt_ratio=${ratio(a.perRt, b.perRt)} instructions_per_handshake_ratio=${ratio(a.perHs, b.perHs)}`)
+  console.log(
+    `instructions_per_rt_ratio=${ratio(a.perRt, b.perRt)} instructions_per_rt_one_connection_ratio=${ratio(a.perRtOne, b.perRtOne)} instructions_per_handshake_ratio=${ratio(a.perHs, b.perHs)}`,
+  )
 }
