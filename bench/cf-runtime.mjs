@@ -9,13 +9,12 @@
 //
 //   node cf-runtime.mjs --app . --plain ../plain [--rounds N] [--seconds S] [--json]
 import { spawn } from "node:child_process"
-import { request } from "node:http"
 import { createServer } from "node:net"
 import { resolve } from "node:path"
 import { performance } from "node:perf_hooks"
 import { setTimeout as sleep } from "node:timers/promises"
 import { parseArgs } from "node:util"
-import { close, open } from "./ws-client.mjs"
+import { close, httpStatus, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -64,15 +63,7 @@ async function startWrangler(name, dir, path) {
   child.stderr.on("data", (d) => (output += d))
   const deadline = Date.now() + 90_000
   while (Date.now() < deadline && child.exitCode === null) {
-    const status = await new Promise((res) => {
-      const req = request({ host: "127.0.0.1", port, path, timeout: 2000 }, (r) => {
-        r.resume()
-        res(r.statusCode)
-      })
-      req.on("error", () => res(0))
-      req.on("timeout", () => req.destroy())
-      req.end()
-    })
+    const status = await httpStatus(port, path, 2000)
     if (status === 426) return { name, child, url: `ws://127.0.0.1:${port}${path}` }
     await sleep(300)
   }

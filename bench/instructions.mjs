@@ -30,12 +30,11 @@
 // from there); needs valgrind (scripts/debian-tool.sh installs it).
 import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, rmSync } from "node:fs"
-import { request } from "node:http"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { setTimeout as sleep } from "node:timers/promises"
-import { close, open } from "./ws-client.mjs"
+import { close, httpStatus, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -83,18 +82,6 @@ function callgrindControl(pid, ...args) {
   execFileSync("callgrind_control", [...args, String(pid)], { env: vgEnv, stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 })
 }
 
-function status(port, path) {
-  return new Promise((res) => {
-    const req = request({ host: "127.0.0.1", port, path, timeout: 5000 }, (r) => {
-      r.resume()
-      res(r.statusCode)
-    })
-    req.on("error", () => res(0))
-    req.on("timeout", () => req.destroy())
-    req.end()
-  })
-}
-
 async function start(name, file, port, path) {
   const out = join(outDir, name)
   const child = spawn(
@@ -108,7 +95,7 @@ async function start(name, file, port, path) {
   const exited = new Promise((res) => child.once("exit", res))
   const deadline = Date.now() + Number(opt["start-timeout"]) * 1000
   while (Date.now() < deadline) {
-    if ((await status(port, path)) === 426) return { name, child, out, exited, url: `ws://127.0.0.1:${port}${path}` }
+    if ((await httpStatus(port, path, 5000)) === 426) return { name, child, out, exited, url: `ws://127.0.0.1:${port}${path}` }
     if (await Promise.race([exited.then(() => true), sleep(500).then(() => false)])) break
   }
   throw new Error(`${name} (${file}) under valgrind did not answer 426 on ${path}:\n${stderr}`)

@@ -37,7 +37,7 @@ import { parseArgs } from "node:util"
 import { performance } from "node:perf_hooks"
 import { setTimeout as sleep } from "node:timers/promises"
 import { pathToFileURL } from "node:url"
-import { close, open } from "./ws-client.mjs"
+import { close, httpStatus, open } from "./ws-client.mjs"
 
 const { values: opt } = parseArgs({
   options: {
@@ -87,15 +87,7 @@ async function startServer(name, file, port, path) {
   const exited = new Promise((res) => child.once("exit", (code) => res(code)))
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    const status = await new Promise((res) => {
-      const req = request({ host: "127.0.0.1", port, path, timeout: 1000 }, (r) => {
-        r.resume()
-        res(r.statusCode)
-      })
-      req.on("error", () => res(0))
-      req.on("timeout", () => req.destroy())
-      req.end()
-    })
+    const status = await httpStatus(port, path, 1000)
     if (status === 426) return { name, child, url: `ws://127.0.0.1:${port}${path}` }
     if (await Promise.race([exited.then(() => true), sleep(200).then(() => false)])) break
   }

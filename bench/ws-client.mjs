@@ -1,7 +1,22 @@
-// The benchmark drivers' WebSocket client steps (runtime.mjs, instructions.mjs,
-// cf-runtime.mjs): open a connection without compression, and close it with
-// a closing handshake, ending it after a bound if the server never answers.
+// The benchmark drivers' client steps (runtime.mjs, instructions.mjs,
+// cf-runtime.mjs): open a connection without compression, close it with a
+// closing handshake, ending it after a bound if the server never answers,
+// and ask a server for the status of a plain GET (to know it is up).
+import { request } from "node:http"
 import WebSocket from "ws"
+
+/** The status of a GET of `path` on 127.0.0.1:`port`, or 0 if there is no answer within `timeoutMs`. */
+export function httpStatus(port, path, timeoutMs) {
+  return new Promise((res) => {
+    const req = request({ host: "127.0.0.1", port, path, timeout: timeoutMs }, (r) => {
+      r.resume()
+      res(r.statusCode)
+    })
+    req.on("error", () => res(0))
+    req.on("timeout", () => req.destroy())
+    req.end()
+  })
+}
 
 /** Opens `url`; rejects with the status of a refused upgrade. */
 export function open(url) {
