@@ -45,6 +45,73 @@ func checkRatioLine(t *testing.T, out []byte, wantKeys ...string) {
 	}
 }
 
+// installWs installs bench/'s own dependencies (ws) unless they are there.
+func installWs(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("node_modules/ws/package.json"); err == nil {
+		return
+	}
+	out, err := npmretry.Run(context.Background(), npmretry.Options{Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
+	if err != nil {
+		t.Fatalf("npm ci in bench/: %v\n%s", err, out)
+	}
+}
+
+// TestWsEchoReadsText checks the baseline's text-reading mode: it echoes text
+// as text and binary as binary, byte for byte, and it decoded every text
+// message (the count it prints when stopped).
+func TestWsEchoReadsText(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node and installs ws from npm")
+	}
+	installWs(t)
+	script := `
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { open, close } from "./ws-client.mjs"
+const port = 4700 + (process.pid % 200)
+const server = spawn(process.execPath, ["ws-echo.mjs"], { env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ZASTRO_BENCH_WS_READS_TEXT: "1" }, stdio: ["ignore", "pipe", "inherit"] })
+let out = ""
+server.stdout.on("data", (d) => (out += d))
+const deadline = Date.now() + 30000
+while (!out.includes("listening")) {
+  if (Date.now() > deadline) throw new Error("ws-echo.mjs did not start: " + out)
+  await new Promise((r) => setTimeout(r, 50))
+}
+const ws = await open("ws://127.0.0.1:" + port + "/")
+const got = []
+ws.on("message", (data, isBinary) => got.push([isBinary, Buffer.from(data).toString("hex")]))
+for (const m of ["héllo ✓", "", "plain"]) ws.send(m)
+ws.send(Buffer.from([0, 255, 1]))
+while (got.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+await close(ws)
+server.kill("SIGTERM")
+await once(server, "exit")
+console.log(JSON.stringify({ got, out }))
+`
+	out := command(t, time.Minute, "node", "--input-type=module", "-e", script)
+	var res struct {
+		Got [][2]any
+		Out string
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := [][2]any{{false, "68c3a96c6c6f20e29c93"}, {false, ""}, {false, "706c61696e"}, {true, "00ff01"}}
+	if len(res.Got) != len(want) {
+		t.Fatalf("echoes %v, want %v", res.Got, want)
+	}
+	for i := range want {
+		if res.Got[i] != want[i] {
+			t.Errorf("echo %d: %v, want %v", i, res.Got[i], want[i])
+		}
+	}
+	// "héllo ✓" is 7 UTF-16 code units, "plain" 5.
+	if !strings.Contains(res.Out, "decoded 12 characters") {
+		t.Errorf("server output %q, want it to have decoded 12 characters", res.Out)
+	}
+}
+
 // TestRuntimeDriver runs runtime.mjs briefly with a plain ws echo server on
 // both sides: every metric and ratio must come out as a positive number.
 func TestRuntimeDriver(t *testing.T) {
@@ -59,12 +126,7 @@ func TestRuntimeDriver(t *testing.T) {
 	command(t, time.Minute, "bash", "-n", "run.sh")
 	command(t, time.Minute, "bash", "-n", "cf-run.sh")
 	command(t, time.Minute, "node", "--check", "cf-runtime.mjs")
-	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
-		out, err := npmretry.Run(context.Background(), npmretry.Options{Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
-		if err != nil {
-			t.Fatalf("npm ci in bench/: %v\n%s", err, out)
-		}
-	}
+	installWs(t)
 	out := command(t, 2*time.Minute, "node", "runtime.mjs", "--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs",
 		"--label", "ws-twin", "--rounds", "2", "--seconds", "0.5", "--connections", "4", "--concurrency", "2", "--idle", "200", "--json")
 	// The last line carries every ratio, for scripts.
@@ -130,12 +192,7 @@ func TestInstructionsDriver(t *testing.T) {
 	command(t, time.Minute, "node", "--check", "instructions.mjs")
 	valgrind := strings.TrimSpace(string(command(t, 15*time.Minute, "bash", "../scripts/debian-tool.sh", "valgrind", "valgrind")))
 	command(t, time.Minute, "bash", "../scripts/debian-tool.sh", "callgrind_control", "valgrind")
-	if _, err := os.Stat("node_modules/ws/package.json"); err != nil {
-		out, err := npmretry.Run(context.Background(), npmretry.Options{Timeout: 3 * time.Minute, Logf: t.Logf}, "ci", "--no-audit", "--no-fund", "--prefer-offline")
-		if err != nil {
-			t.Fatalf("npm ci in bench/: %v\n%s", err, out)
-		}
-	}
+	installWs(t)
 	out := command(t, 5*time.Minute, "node", "instructions.mjs", "--valgrind", valgrind,
 		"--zastro-entry", "ws-echo.mjs", "--ws-server", "ws-echo.mjs", "--label", "ws-twin",
 		"--connections", "2", "--messages", "100", "--single-messages", "100", "--handshakes", "10", "--warmup-messages", "200", "--warmup-handshakes", "20")

@@ -19,6 +19,9 @@
 #   ZASTRO_BENCH_DIR              work folder (default <repo>/.cache/bench)
 #   ZASTRO_BENCH_NODE_VERSION     Node version of the servers and the driver (default 24.22.3;
 #                                 22.23.3 is the one the end-to-end suites use)
+#   ZASTRO_BENCH_WS_READS_TEXT=1  the ws baseline decodes every text message to a string
+#                                 (what an app that reads its messages does, and what a
+#                                 zastro route's event.data is) before echoing it
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
